@@ -1,0 +1,2 @@
+//! Build script: nothing to generate yet.
+fn main() {}

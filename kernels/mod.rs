@@ -1,0 +1,123 @@
+//! The kernels: the scalar reference, the generic SIMD algorithms, and their instantiations per
+//! instruction set. This is one of the two places (with the C ABI) where `unsafe` code lives.
+//!
+//! Layout follows memchr: [`vector`] is the small trait, [`generic`] holds each algorithm once,
+//! and each path (`x86_64/sse2.rs`, `x86_64/avx2.rs`, `x86_64/avx512.rs`, `portable.rs`)
+//! implements the trait for its register type plus two `#[target_feature]` entry points.
+
+pub(crate) mod canon;
+mod generic;
+mod portable;
+pub(crate) mod scalar;
+mod vector;
+#[cfg(target_arch = "x86_64")]
+mod x86_64;
+
+use core::num::NonZeroUsize;
+
+use crate::shape::Task;
+use crate::{Isa, Layout};
+
+/// What to compute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Sum,
+    Avg,
+    Max,
+    Min,
+}
+
+/// The sizes of a validated call (see [`Task`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Dims {
+    pub(crate) batch: NonZeroUsize,
+    pub(crate) channels: NonZeroUsize,
+    pub(crate) spatial: NonZeroUsize,
+}
+
+/// A kernel entry point.
+///
+/// # Safety
+/// The CPU has the kernel's instruction set; `input.len() == batch * channels * spatial` and
+/// `output.len() == batch * channels`.
+type F32Kernel = unsafe fn(input: &[f32], output: &mut [f32], dims: Dims, op: Op);
+
+/// The kernels of one path. Only [`for_isa`] hands these out, after checking the CPU, so holding
+/// a `&'static Kernels` proves its instruction set is usable.
+#[derive(Debug)]
+pub struct Kernels {
+    isa: Isa,
+    f32_nchw: F32Kernel,
+    f32_nhwc: F32Kernel,
+}
+
+impl Kernels {
+    /// The path these kernels belong to.
+    pub(crate) fn isa(&self) -> Isa {
+        self.isa
+    }
+
+    /// Runs one f32 reduction.
+    pub(crate) fn run_f32(&self, mut task: Task<'_, f32, f32>, layout: Layout, op: Op) {
+        let (batch, channels, spatial) = task.dims();
+        let dims = Dims {
+            batch,
+            channels,
+            spatial,
+        };
+        let kernel = match layout {
+            Layout::Nchw => self.f32_nchw,
+            Layout::Nhwc => self.f32_nhwc,
+        };
+        let input = task.input();
+        // SAFETY: `self` came from `for_isa`, which checked that the CPU runs `self.isa`; `Task`
+        // guarantees the slice lengths.
+        unsafe { kernel(input, task.output(), dims, op) }
+    }
+}
+
+/// The reference path.
+static SCALAR: Kernels = Kernels {
+    isa: Isa::Scalar,
+    f32_nchw: scalar::nchw,
+    f32_nhwc: scalar::nhwc,
+};
+
+/// The kernels of `isa`, if this build has them and this CPU can run them.
+pub(crate) fn for_isa(isa: Isa) -> Option<&'static Kernels> {
+    match isa {
+        Isa::Scalar => Some(&SCALAR),
+        Isa::Portable => Some(&portable::KERNELS),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Sse2 | Isa::Avx2 | Isa::Avx512 => x86_64::for_isa(isa),
+        _ => None,
+    }
+}
+
+/// The cached choice of `Pooler::detect`, as a pointer to a `static` `Kernels` (null until the
+/// first detection). Only `load` and `store` are used, so targets without compare-and-swap
+/// (thumbv6m) have it too; two threads racing to detect store the same value.
+static DETECTED: core::sync::atomic::AtomicPtr<Kernels> =
+    core::sync::atomic::AtomicPtr::new(core::ptr::null_mut());
+
+/// The cached detection result, if any.
+#[inline(always)]
+pub(crate) fn detected() -> Option<&'static Kernels> {
+    let p = DETECTED.load(core::sync::atomic::Ordering::Relaxed);
+    // SAFETY: `DETECTED` only ever holds null or a pointer made from a `&'static Kernels` by
+    // `set_detected`; it is never written through.
+    unsafe { p.cast_const().as_ref() }
+}
+
+/// Caches the detection result.
+pub(crate) fn set_detected(k: &'static Kernels) {
+    DETECTED.store(
+        core::ptr::from_ref(k).cast_mut(),
+        core::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// The reference path's kernels (always available).
+pub(crate) fn scalar() -> &'static Kernels {
+    &SCALAR
+}

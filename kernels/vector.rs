@@ -1,0 +1,77 @@
+//! The small vector trait every SIMD path implements, and that the generic kernels are written
+//! against.
+
+/// A vector of `LANES` `f32` values in one SIMD register (or a few, for `Portable`).
+///
+/// # Safety
+///
+/// Implementations are only sound to *use* on a CPU that has the instruction set they are written
+/// for. Every method is an `unsafe fn` for that reason: callers (the generic kernels) are only
+/// ever inlined into a `#[target_feature]` entry point of the matching path, which itself is only
+/// reachable through a kernel table handed out after the CPU check
+/// (`kernels::for_isa`). Pointer arguments must in addition satisfy what each method states.
+pub(crate) unsafe trait Vector: Copy {
+    /// Number of `f32` lanes: 4, 8 or 16.
+    const LANES: usize;
+    /// Channel vectors per NHWC tile (how many independent column groups are kept in registers).
+    const TILE: usize;
+    /// The result of a lane-wise comparison.
+    type Mask: Copy;
+
+    /// All lanes `x`.
+    unsafe fn splat(x: f32) -> Self;
+    /// Loads `LANES` values from `p` (no alignment needed).
+    ///
+    /// # Safety
+    /// `p..p + LANES` must be readable.
+    unsafe fn load(p: *const f32) -> Self;
+    /// Loads `n` values (`0 < n < LANES`) into the first lanes; the others get `fill`. Reads
+    /// nothing beyond `p + n`.
+    ///
+    /// # Safety
+    /// `p..p + n` must be readable.
+    unsafe fn load_partial(p: *const f32, n: usize, fill: f32) -> Self;
+    /// Stores all lanes to `p` (no alignment needed).
+    ///
+    /// # Safety
+    /// `p..p + LANES` must be writable.
+    unsafe fn store(self, p: *mut f32);
+    /// Stores the first `n` lanes (`0 < n < LANES`); writes nothing beyond `p + n`.
+    ///
+    /// # Safety
+    /// `p..p + n` must be writable.
+    unsafe fn store_partial(self, p: *mut f32, n: usize);
+
+    /// Lane-wise IEEE addition.
+    unsafe fn add(self, b: Self) -> Self;
+    /// Lane-wise IEEE subtraction.
+    unsafe fn sub(self, b: Self) -> Self;
+    /// Lane-wise IEEE division.
+    unsafe fn div(self, b: Self) -> Self;
+    /// Lane-wise IEEE 754-2019 `maximum` (`+0.0 > -0.0`); any NaN operand gives a NaN (of any
+    /// payload).
+    unsafe fn max(self, b: Self) -> Self;
+    /// Lane-wise IEEE 754-2019 `minimum` (`-0.0 < +0.0`); any NaN operand gives a NaN (of any
+    /// payload).
+    unsafe fn min(self, b: Self) -> Self;
+
+    /// Lanes that hold a NaN.
+    unsafe fn is_nan(self) -> Self::Mask;
+    /// Lanes that hold a finite value.
+    unsafe fn is_finite(self) -> Self::Mask;
+    /// `a` in the lanes set in `m`, `b` in the others.
+    unsafe fn select(m: Self::Mask, a: Self, b: Self) -> Self;
+
+    /// One level of the transposed lane fold (see `generic::fold_lanes`).
+    ///
+    /// `a` and `b` each hold groups of `LANES >> level` lanes that belong together (at `level`
+    /// 0, one group: the whole vector). Returns `(lo, hi)` such that `lo + hi` (or max / min)
+    /// holds groups of half that size, each being the fold of one input group: lane `i` of a
+    /// group plus lane `i + size/2` of the same group, for `i < size/2`. The placement of the
+    /// new groups is the implementation's choice; [`Vector::unscramble`] undoes it at the end.
+    unsafe fn fold_pair(a: Self, b: Self, level: u32) -> (Self, Self);
+    /// Puts the `LANES` single-lane groups left by `log2(LANES)` levels of
+    /// [`Vector::fold_pair`] over vectors `v_0, v_1, ...` (paired as `(v_0, v_1)`, `(v_2, v_3)`,
+    /// ... at each level) into lane order: lane `k` then holds the fold of `v_k`.
+    unsafe fn unscramble(self) -> Self;
+}

@@ -1,0 +1,152 @@
+//! The AVX-512 path: 16 lanes, AVX-512F only.
+
+use core::arch::x86_64::*;
+
+use crate::Isa;
+use crate::kernels::vector::Vector;
+use crate::kernels::{Dims, Kernels, Op, generic};
+
+pub(super) static KERNELS: Kernels = Kernels {
+    isa: Isa::Avx512,
+    f32_nchw: nchw,
+    f32_nhwc: nhwc,
+};
+
+/// # Safety
+/// See `F32Kernel`; the CPU must have AVX-512F.
+#[target_feature(enable = "avx512f")]
+unsafe fn nchw(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
+    // SAFETY: AVX-512F is enabled here; the lengths are the caller's.
+    unsafe { generic::nchw::<__m512>(input, output, dims, op) }
+}
+
+/// # Safety
+/// See `F32Kernel`; the CPU must have AVX-512F.
+#[target_feature(enable = "avx512f")]
+unsafe fn nhwc(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
+    // SAFETY: AVX-512F is enabled here; the lengths are the caller's.
+    unsafe { generic::nhwc::<__m512>(input, output, dims, op) }
+}
+
+/// The mask of the first `n` lanes, `0 < n < 16`.
+#[inline(always)]
+fn first(n: usize) -> __mmask16 {
+    ((1u32 << n.min(15)) - 1) as __mmask16
+}
+
+/// Bitwise OR of two float vectors (AVX-512F has it only for integers).
+///
+/// # Safety
+/// AVX-512F must be available.
+#[inline(always)]
+unsafe fn or(a: __m512, b: __m512) -> __m512 {
+    // SAFETY: the caller guarantees AVX-512F.
+    unsafe {
+        _mm512_castsi512_ps(_mm512_or_si512(
+            _mm512_castps_si512(a),
+            _mm512_castps_si512(b),
+        ))
+    }
+}
+
+// SAFETY: only used inside the `#[target_feature(enable = "avx512f")]` entry points above, which
+// are only reachable after the CPU check; pointer contracts are those of the trait.
+#[allow(unsafe_op_in_unsafe_fn)]
+unsafe impl Vector for __m512 {
+    const LANES: usize = 16;
+    const TILE: usize = 16;
+    type Mask = __mmask16;
+
+    // No `unsafe` blocks below: each body only calls intrinsics of the enabled features, and
+    // the trait's contract (AVX-512F present, pointers valid as stated) is exactly theirs.
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        _mm512_set1_ps(x)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        _mm512_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn load_partial(p: *const f32, n: usize, fill: f32) -> Self {
+        _mm512_mask_loadu_ps(_mm512_set1_ps(fill), first(n), p)
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        _mm512_storeu_ps(p, self)
+    }
+    #[inline(always)]
+    unsafe fn store_partial(self, p: *mut f32, n: usize) {
+        _mm512_mask_storeu_ps(p, first(n), self)
+    }
+    #[inline(always)]
+    unsafe fn add(self, b: Self) -> Self {
+        _mm512_add_ps(self, b)
+    }
+    #[inline(always)]
+    unsafe fn sub(self, b: Self) -> Self {
+        _mm512_sub_ps(self, b)
+    }
+    #[inline(always)]
+    unsafe fn div(self, b: Self) -> Self {
+        _mm512_div_ps(self, b)
+    }
+    #[inline(always)]
+    unsafe fn max(self, b: Self) -> Self {
+        // VMAXPS returns its second operand on equal values and on NaN: both orders ANDed give
+        // +0.0 for {+0.0, -0.0}; unordered lanes get `a + b`, a NaN.
+        let m1 = _mm512_castps_si512(_mm512_max_ps(self, b));
+        let m2 = _mm512_castps_si512(_mm512_max_ps(b, self));
+        let both = _mm512_castsi512_ps(_mm512_and_si512(m1, m2));
+        let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(self, b);
+        _mm512_mask_add_ps(both, nan, self, b)
+    }
+    #[inline(always)]
+    unsafe fn min(self, b: Self) -> Self {
+        // Both orders ORed: -0.0 for {+0.0, -0.0}, and NaN sticks.
+        or(_mm512_min_ps(self, b), _mm512_min_ps(b, self))
+    }
+    #[inline(always)]
+    unsafe fn is_nan(self) -> Self::Mask {
+        _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(self, self)
+    }
+    #[inline(always)]
+    unsafe fn is_finite(self) -> Self::Mask {
+        _mm512_cmp_ps_mask::<_CMP_LT_OQ>(_mm512_abs_ps(self), _mm512_set1_ps(f32::INFINITY))
+    }
+    #[inline(always)]
+    unsafe fn select(m: Self::Mask, a: Self, b: Self) -> Self {
+        _mm512_mask_blend_ps(m, b, a)
+    }
+    #[inline(always)]
+    unsafe fn fold_pair(a: Self, b: Self, level: u32) -> (Self, Self) {
+        match level {
+            // 128-bit blocks: [a0 a1 b0 b1], [a2 a3 b2 b3]
+            0 => (
+                _mm512_shuffle_f32x4::<0x44>(a, b),
+                _mm512_shuffle_f32x4::<0xEE>(a, b),
+            ),
+            // 128-bit blocks: [a0 a2 b0 b2], [a1 a3 b1 b3]
+            1 => (
+                _mm512_shuffle_f32x4::<0x88>(a, b),
+                _mm512_shuffle_f32x4::<0xDD>(a, b),
+            ),
+            // per 128-bit block: [a0 a1 b0 b1], [a2 a3 b2 b3]
+            2 => (
+                _mm512_shuffle_ps::<0x44>(a, b),
+                _mm512_shuffle_ps::<0xEE>(a, b),
+            ),
+            // per 128-bit block: [a0 a2 b0 b2], [a1 a3 b1 b3]
+            _ => (
+                _mm512_shuffle_ps::<0x88>(a, b),
+                _mm512_shuffle_ps::<0xDD>(a, b),
+            ),
+        }
+    }
+    #[inline(always)]
+    unsafe fn unscramble(self) -> Self {
+        // After the four levels, lane 4r + q holds vector 4q + r.
+        let idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+        _mm512_permutexvar_ps(idx, self)
+    }
+}

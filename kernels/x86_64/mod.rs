@@ -1,0 +1,95 @@
+//! x86-64: run-time feature detection without `std` (CPUID + XGETBV) and the three SIMD paths.
+
+mod avx2;
+mod avx512;
+mod sse2;
+
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use super::Kernels;
+use crate::Isa;
+
+/// The kernels of an x86-64 path, if this CPU (and OS) can run it.
+pub(super) fn for_isa(isa: Isa) -> Option<&'static Kernels> {
+    let f = features();
+    match isa {
+        // SSE2 is part of x86-64 itself.
+        Isa::Sse2 => Some(&sse2::KERNELS),
+        Isa::Avx2 if f & AVX2 != 0 => Some(&avx2::KERNELS),
+        Isa::Avx512 if f & AVX512 != 0 => Some(&avx512::KERNELS),
+        _ => None,
+    }
+}
+
+const PROBED: u8 = 1;
+const AVX2: u8 = 2;
+const AVX512: u8 = 4;
+
+/// Probe result, cached (0 = not probed yet). Load / store only; a race probes twice, harmlessly.
+static FEATURES: AtomicU8 = AtomicU8::new(0);
+
+fn features() -> u8 {
+    let mut f = FEATURES.load(Ordering::Relaxed);
+    if f == 0 {
+        f = probe() | PROBED;
+        FEATURES.store(f, Ordering::Relaxed);
+    }
+    f
+}
+
+/// What the CPU supports *and* the OS has enabled, for the features the paths are compiled with.
+///
+/// `avx2` needs CPUID.7.0:EBX.AVX2 plus AVX and OSXSAVE, and XCR0 bits 1-2 (XMM and YMM state
+/// saved by the OS). `avx512f` needs CPUID.7.0:EBX.AVX512F plus everything rustc's `avx512f`
+/// implies (AVX2, FMA, F16C) and XCR0 bits 5-7 (opmask, ZMM_Hi256, Hi16_ZMM) as well.
+#[cfg(not(miri))]
+fn probe() -> u8 {
+    use core::arch::x86_64::{__cpuid, __cpuid_count};
+
+    let max_leaf = __cpuid(0).eax;
+    let leaf1 = __cpuid(1);
+    let has = |reg: u32, bit: u32| reg & (1 << bit) != 0;
+    let (osxsave, avx, fma, f16c) = (
+        has(leaf1.ecx, 27),
+        has(leaf1.ecx, 28),
+        has(leaf1.ecx, 12),
+        has(leaf1.ecx, 29),
+    );
+    if max_leaf < 7 || !osxsave || !avx {
+        return 0;
+    }
+    // SAFETY: CPUID.1:ECX.OSXSAVE (checked above) means XGETBV is available and enabled.
+    let xcr0 = unsafe { xgetbv0() };
+    let leaf7 = __cpuid_count(7, 0);
+    let ymm_state = xcr0 & 0b110 == 0b110;
+    let zmm_state = xcr0 & 0b1110_0110 == 0b1110_0110;
+    let avx2 = ymm_state && has(leaf7.ebx, 5);
+    let avx512 = avx2 && fma && f16c && zmm_state && has(leaf7.ebx, 16);
+    (if avx2 { AVX2 } else { 0 }) | (if avx512 { AVX512 } else { 0 })
+}
+
+/// XCR0, the OS-enabled state components.
+///
+/// # Safety
+/// The CPU must support XGETBV (CPUID.1:ECX.OSXSAVE).
+#[cfg(not(miri))]
+#[target_feature(enable = "xsave")]
+unsafe fn xgetbv0() -> u64 {
+    // SAFETY: the caller guarantees XGETBV is available (the `xsave` feature enabled here).
+    unsafe { core::arch::x86_64::_xgetbv(0) }
+}
+
+/// Miri cannot run CPUID: it reports the features the build enables (for example with
+/// `RUSTFLAGS="-C target-feature=+avx2"`).
+#[cfg(miri)]
+fn probe() -> u8 {
+    (if cfg!(target_feature = "avx2") {
+        AVX2
+    } else {
+        0
+    }) | (if cfg!(target_feature = "avx512f") {
+        AVX512
+    } else {
+        0
+    })
+}

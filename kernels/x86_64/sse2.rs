@@ -1,0 +1,116 @@
+//! The SSE2 path: 4 lanes, the x86-64 baseline.
+
+use core::arch::x86_64::*;
+
+use crate::Isa;
+use crate::kernels::vector::Vector;
+use crate::kernels::{Dims, Kernels, Op, generic};
+
+pub(super) static KERNELS: Kernels = Kernels {
+    isa: Isa::Sse2,
+    f32_nchw: nchw,
+    f32_nhwc: nhwc,
+};
+
+/// # Safety
+/// See `F32Kernel` (SSE2 is always present on x86-64).
+unsafe fn nchw(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
+    // SAFETY: passed on from the caller; SSE2 is part of x86-64.
+    unsafe { generic::nchw::<__m128>(input, output, dims, op) }
+}
+
+/// # Safety
+/// See `F32Kernel` (SSE2 is always present on x86-64).
+unsafe fn nhwc(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
+    // SAFETY: passed on from the caller; SSE2 is part of x86-64.
+    unsafe { generic::nhwc::<__m128>(input, output, dims, op) }
+}
+
+// SAFETY: SSE2 is part of the x86-64 baseline, so these intrinsics run on every x86-64 CPU;
+// pointer contracts are those of the trait.
+#[allow(unsafe_op_in_unsafe_fn)]
+unsafe impl Vector for __m128 {
+    const LANES: usize = 4;
+    const TILE: usize = 8;
+    type Mask = __m128;
+
+    // Bodies call SSE/SSE2 intrinsics without `unsafe` blocks: the trait's contract (pointers
+    // valid as stated; SSE2 is always present) is exactly theirs.
+
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        _mm_set1_ps(x)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        _mm_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn load_partial(p: *const f32, n: usize, fill: f32) -> Self {
+        let mut a = [fill; 4];
+        core::ptr::copy_nonoverlapping(p, a.as_mut_ptr(), n.min(4));
+        bytemuck::must_cast(a)
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        _mm_storeu_ps(p, self)
+    }
+    #[inline(always)]
+    unsafe fn store_partial(self, p: *mut f32, n: usize) {
+        let a: [f32; 4] = bytemuck::must_cast(self);
+        core::ptr::copy_nonoverlapping(a.as_ptr(), p, n.min(4));
+    }
+    #[inline(always)]
+    unsafe fn add(self, b: Self) -> Self {
+        _mm_add_ps(self, b)
+    }
+    #[inline(always)]
+    unsafe fn sub(self, b: Self) -> Self {
+        _mm_sub_ps(self, b)
+    }
+    #[inline(always)]
+    unsafe fn div(self, b: Self) -> Self {
+        _mm_div_ps(self, b)
+    }
+    #[inline(always)]
+    unsafe fn max(self, b: Self) -> Self {
+        // MAXPS returns its second operand on equal values and on NaN. Both orders ANDed give
+        // +0.0 for {+0.0, -0.0}; the unordered mask (all ones, a NaN) ORed in makes NaNs stick.
+        let both = _mm_and_ps(_mm_max_ps(self, b), _mm_max_ps(b, self));
+        _mm_or_ps(both, _mm_cmpunord_ps(self, b))
+    }
+    #[inline(always)]
+    unsafe fn min(self, b: Self) -> Self {
+        // Both orders ORed: -0.0 for {+0.0, -0.0}, and a NaN whenever either operand is NaN
+        // (one of the two results is that NaN, and OR keeps its all-ones exponent and non-zero
+        // mantissa).
+        _mm_or_ps(_mm_min_ps(self, b), _mm_min_ps(b, self))
+    }
+    #[inline(always)]
+    unsafe fn is_nan(self) -> Self::Mask {
+        _mm_cmpunord_ps(self, self)
+    }
+    #[inline(always)]
+    unsafe fn is_finite(self) -> Self::Mask {
+        let abs = _mm_andnot_ps(_mm_set1_ps(-0.0), self);
+        _mm_cmplt_ps(abs, _mm_set1_ps(f32::INFINITY))
+    }
+    #[inline(always)]
+    unsafe fn select(m: Self::Mask, a: Self, b: Self) -> Self {
+        _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b))
+    }
+    #[inline(always)]
+    unsafe fn fold_pair(a: Self, b: Self, level: u32) -> (Self, Self) {
+        if level == 0 {
+            // [a0 a1 b0 b1], [a2 a3 b2 b3]
+            (_mm_shuffle_ps::<0x44>(a, b), _mm_shuffle_ps::<0xEE>(a, b))
+        } else {
+            // [a0 a2 b0 b2], [a1 a3 b1 b3]
+            (_mm_shuffle_ps::<0x88>(a, b), _mm_shuffle_ps::<0xDD>(a, b))
+        }
+    }
+    #[inline(always)]
+    unsafe fn unscramble(self) -> Self {
+        self
+    }
+}

@@ -1,0 +1,63 @@
+//! A small subset for Miri (`cargo +nightly miri test --test miri`): every path this build can
+//! run, every op and layout, on shapes that reach every tail, tile and fold of the kernels, with
+//! special values. Miri checks the kernels' pointer arithmetic and masked loads for undefined
+//! behaviour; the results are compared with the scalar reference bit for bit.
+//!
+//! Under Miri the x86 paths are those the build enables: SSE2 by default, AVX2 with
+//! `RUSTFLAGS="-C target-feature=+avx2"`. (Miri cannot run some AVX-512 intrinsics, such as
+//! `vmaxps zmm`; the AVX-512 path is run by `tests/avx512-emu/` instead.)
+
+mod common;
+
+use common::{compare_all, values};
+use globalpool::Shape;
+
+#[test]
+fn small_shapes_every_path() {
+    let shapes = [
+        (1, 1, 1),
+        (2, 3, 5),
+        (1, 5, 17),
+        (1, 7, 33),
+        (1, 9, 3),
+        (1, 17, 2),
+        (2, 2, 49),
+        (1, 20, 9),
+        (1, 1, 70),
+        (1, 33, 1),
+    ];
+    for (i, &(b, c, s)) in shapes.iter().enumerate() {
+        let x = values(i as u64, b * c * s, 100);
+        compare_all(&x, Shape::new(b, c, s)).unwrap();
+    }
+}
+
+/// One row longer than an NCHW block, and an NHWC column longer than a tile block.
+#[test]
+fn multi_block() {
+    let x = values(11, 4100, 5);
+    compare_all(&x, Shape::new(1, 1, 4100)).unwrap();
+    let x = values(12, 8 * 40, 5);
+    compare_all(&x, Shape::new(1, 8, 40)).unwrap();
+    let run: Vec<_> = common::paths().iter().map(|p| p.isa().name()).collect();
+    println!("paths checked: {run:?}");
+}
+
+#[test]
+fn errors_do_not_touch_memory() {
+    let p = globalpool::Pooler::detect();
+    let mut out = [0.0f32; 2];
+    assert!(
+        p.avg(
+            &[1.0; 3],
+            Shape::new(1, 2, 2),
+            globalpool::Layout::Nchw,
+            &mut out
+        )
+        .is_err()
+    );
+    assert!(
+        p.max(&[], Shape::new(1, 2, 0), globalpool::Layout::Nhwc, &mut out)
+            .is_err()
+    );
+}

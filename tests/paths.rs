@@ -1,0 +1,204 @@
+//! Every path against the scalar reference, bit for bit: quickcheck over arbitrary shapes,
+//! values (NaN of any sign and payload, ±inf, ±0, subnormals, ±f32::MAX) and slice alignments,
+//! plus an exhaustive sweep of the shapes where tails and tile edges change.
+
+mod common;
+
+use common::{LAYOUTS, OPS, bits, compare_all, paths, run, scalar, values};
+use globalpool::{Isa, Shape};
+use quickcheck::{Arbitrary, Gen, TestResult};
+
+const PRIMES: [usize; 12] = [2, 3, 5, 7, 11, 13, 31, 61, 127, 251, 509, 4099];
+
+/// One random call: shape, seed of the values, rate of special values, slice offset.
+#[derive(Clone, Debug)]
+struct Case {
+    batch: usize,
+    channels: usize,
+    spatial: usize,
+    seed: u64,
+    special_per_mille: u64,
+    offset: usize,
+}
+
+/// Cap on `batch * channels * spatial`, so that a hundred cases stay quick.
+const MAX_LEN: usize = 200_000;
+
+impl Arbitrary for Case {
+    fn arbitrary(g: &mut Gen) -> Case {
+        let pick = |g: &mut Gen, n: usize| usize::arbitrary(g) % n;
+        let spatial = match pick(g, 4) {
+            0 => *g
+                .choose(&[1, 2, 3, 4, 7, 49, 196, 255, 256, 257, 4095, 4096, 4097])
+                .unwrap(),
+            1 => 1 + pick(g, 70),
+            2 => *g.choose(&PRIMES).unwrap(),
+            _ => 1 + pick(g, 5000),
+        };
+        let mut channels = match pick(g, 3) {
+            0 => pick(g, 9),
+            1 => pick(g, 70),
+            _ => pick(g, 301),
+        };
+        let batch = pick(g, 4);
+        while batch * channels * spatial > MAX_LEN {
+            channels /= 2;
+        }
+        Case {
+            batch,
+            channels,
+            spatial,
+            seed: u64::arbitrary(g),
+            special_per_mille: *g.choose(&[0, 0, 1, 20, 300]).unwrap(),
+            offset: pick(g, 16),
+        }
+    }
+
+    fn shrink(&self) -> Box<dyn Iterator<Item = Case>> {
+        let c = self.clone();
+        let smaller = [
+            Case {
+                batch: c.batch / 2,
+                ..c.clone()
+            },
+            Case {
+                channels: c.channels / 2,
+                ..c.clone()
+            },
+            Case {
+                channels: c.channels.saturating_sub(1),
+                ..c.clone()
+            },
+            Case {
+                spatial: (c.spatial / 2).max(1),
+                ..c.clone()
+            },
+            Case {
+                spatial: (c.spatial - 1).max(1),
+                ..c.clone()
+            },
+            Case {
+                offset: 0,
+                ..c.clone()
+            },
+            Case {
+                special_per_mille: 0,
+                ..c.clone()
+            },
+        ];
+        Box::new(smaller.into_iter().filter(move |s| {
+            (
+                s.batch,
+                s.channels,
+                s.spatial,
+                s.offset,
+                s.special_per_mille,
+            ) != (
+                c.batch,
+                c.channels,
+                c.spatial,
+                c.offset,
+                c.special_per_mille,
+            )
+        }))
+    }
+}
+
+fn check(case: Case) -> TestResult {
+    let shape = Shape::new(case.batch, case.channels, case.spatial);
+    let n = shape.input_len().unwrap();
+    // The values sit at a varying offset in a larger buffer: alignment must not matter.
+    let buffer = values(case.seed, n + case.offset, case.special_per_mille);
+    match compare_all(&buffer[case.offset..], shape) {
+        Ok(()) => TestResult::passed(),
+        Err(e) => TestResult::error(e),
+    }
+}
+
+#[test]
+fn every_path_matches_scalar_bitwise() {
+    common::qc(150).quickcheck(check as fn(Case) -> TestResult);
+}
+
+/// Spatial sizes and channel counts around every vector width, tile width and block size.
+#[test]
+fn edge_shapes_match_scalar_bitwise() {
+    let spatials = [
+        1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 49, 63, 64, 65, 127, 128, 129, 196, 255,
+        256, 257, 1023, 1025, 4095, 4096, 4097, 8191, 8193,
+    ];
+    let channels = [
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 16, 17, 23, 24, 31, 32, 33, 47, 48, 63, 64, 65, 80,
+    ];
+    let mut failures = Vec::new();
+    for &s in &spatials {
+        for &c in &channels {
+            for special in [0, 30] {
+                let shape = Shape::new(2, c, s);
+                let x = values((s * 131 + c) as u64 ^ special, 2 * c * s, special);
+                if let Err(e) = compare_all(&x, shape) {
+                    failures.push(e);
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches, first: {}",
+        failures.len(),
+        failures[0]
+    );
+}
+
+/// NHWC rows long enough for several blocks on the flat path (channels < 8) and the tile path.
+#[test]
+fn multi_block_nhwc_matches_scalar_bitwise() {
+    for c in [1, 2, 3, 5, 6, 7, 8, 9, 20] {
+        let s = 1024 * 3 + 17;
+        let x = values(c as u64, c * s, 5);
+        compare_all(&x, Shape::new(1, c, s)).unwrap();
+    }
+}
+
+/// A channel's result does not depend on where it sits in the tensor: the same channel data
+/// placed at every channel position of a batch gives the same bits.
+#[test]
+fn result_independent_of_position() {
+    for (channels, spatial) in [(19, 49), (37, 5), (5, 300), (33, 4100)] {
+        let column = values(7, spatial, 20);
+        for layout in LAYOUTS {
+            let shape = Shape::new(2, channels, spatial);
+            let mut input = vec![0.0f32; 2 * channels * spatial];
+            for b in 0..2 {
+                for c in 0..channels {
+                    for (s, &v) in column.iter().enumerate() {
+                        let i = match layout {
+                            globalpool::Layout::Nchw => (b * channels + c) * spatial + s,
+                            globalpool::Layout::Nhwc => (b * spatial + s) * channels + c,
+                        };
+                        input[i] = v;
+                    }
+                }
+            }
+            for p in paths() {
+                for op in OPS {
+                    let mut out = vec![0.0f32; 2 * channels];
+                    run(p, op, &input, shape, layout, &mut out);
+                    let first = out[0].to_bits();
+                    assert!(
+                        bits(&out).iter().all(|&b| b == first),
+                        "{:?} {op:?} {layout:?}: {out:?}",
+                        p.isa()
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn scalar_and_portable_always_available() {
+    assert_eq!(scalar().isa(), Isa::Scalar);
+    assert!(globalpool::Pooler::with_isa(Isa::Portable).is_some());
+    assert!(paths().len() >= 2);
+}

@@ -1,0 +1,200 @@
+//! The documented semantics: IEEE maximum / minimum, signed zeros, infinities, the canonical NaN,
+//! the average as one division, on every path.
+
+mod common;
+
+use common::{LAYOUTS, OPS, Op, paths, run, values};
+use globalpool::{Layout, Shape};
+use quickcheck::TestResult;
+
+const CANONICAL_NAN: u32 = 0x7FC0_0000;
+
+/// One channel through every path and layout (as a single NCHW row and a single NHWC column
+/// among other channels), checked by `check`.
+fn one_channel(x: &[f32], op: Op, check: impl Fn(f32) -> bool) {
+    for p in paths() {
+        for layout in LAYOUTS {
+            // Channel 1 of 3 holds `x`; the others hold junk.
+            let s = x.len();
+            let mut input = values(99, 3 * s, 100);
+            for (i, &v) in x.iter().enumerate() {
+                let at = match layout {
+                    Layout::Nchw => s + i,
+                    Layout::Nhwc => i * 3 + 1,
+                };
+                input[at] = v;
+            }
+            let mut out = [0.0f32; 3];
+            run(p, op, &input, Shape::new(1, 3, s), layout, &mut out);
+            assert!(
+                check(out[1]),
+                "{:?} {op:?} {layout:?} on {x:?}: got {} ({:#x})",
+                p.isa(),
+                out[1],
+                out[1].to_bits()
+            );
+        }
+    }
+}
+
+fn is_pos_zero(x: f32) -> bool {
+    x.to_bits() == 0
+}
+fn is_neg_zero(x: f32) -> bool {
+    x.to_bits() == 0x8000_0000
+}
+fn is_canonical_nan(x: f32) -> bool {
+    x.to_bits() == CANONICAL_NAN
+}
+
+#[test]
+fn signed_zeros() {
+    one_channel(&[-0.0, 0.0, -0.0], Op::Max, is_pos_zero);
+    one_channel(&[-0.0, -0.0], Op::Max, is_neg_zero);
+    one_channel(&[0.0, -0.0, 0.0], Op::Min, is_neg_zero);
+    one_channel(&[0.0, 0.0], Op::Min, is_pos_zero);
+    one_channel(&[-0.0; 100], Op::Sum, is_neg_zero);
+    one_channel(&[-0.0; 5000], Op::Sum, is_neg_zero);
+    one_channel(&[-0.0; 5000], Op::Avg, is_neg_zero);
+    one_channel(&[-0.0, 0.0, -0.0], Op::Sum, is_pos_zero);
+    one_channel(&[1.0, -1.0], Op::Sum, is_pos_zero);
+}
+
+#[test]
+fn nans_are_canonical() {
+    let nans = [
+        f32::from_bits(0xFFC0_0001),
+        f32::from_bits(0x7F80_0001), // signalling
+        f32::from_bits(0xFF81_2345),
+        f32::NAN,
+    ];
+    for nan in nans {
+        for op in OPS {
+            let mut x = vec![1.0f32; 77];
+            x[40] = nan;
+            one_channel(&x, op, is_canonical_nan);
+            x[40] = 2.0;
+            x[0] = nan;
+            one_channel(&x, op, is_canonical_nan);
+        }
+    }
+    // inf - inf: x86 makes a negative NaN, Arm a positive one; we write the canonical one.
+    for n in [2, 64, 5000] {
+        let mut x = vec![0.0f32; n];
+        x[0] = f32::INFINITY;
+        x[n - 1] = f32::NEG_INFINITY;
+        one_channel(&x, Op::Sum, is_canonical_nan);
+        one_channel(&x, Op::Avg, is_canonical_nan);
+        one_channel(&x, Op::Max, |v| v == f32::INFINITY);
+        one_channel(&x, Op::Min, |v| v == f32::NEG_INFINITY);
+    }
+}
+
+#[test]
+fn infinities_and_overflow() {
+    one_channel(&[1.0, f32::INFINITY, 3.0], Op::Sum, |v| v == f32::INFINITY);
+    one_channel(&[1.0, f32::NEG_INFINITY], Op::Avg, |v| {
+        v == f32::NEG_INFINITY
+    });
+    // Overflow of finite values: the canonical order overflows to +inf (no NaN).
+    one_channel(&[f32::MAX; 3], Op::Sum, |v| v == f32::INFINITY);
+    one_channel(&vec![f32::MAX; 9000], Op::Sum, |v| v == f32::INFINITY);
+    one_channel(&[f32::MAX, f32::MAX, f32::MIN], Op::Max, |v| v == f32::MAX);
+    one_channel(&[f32::INFINITY, f32::INFINITY], Op::Min, |v| {
+        v == f32::INFINITY
+    });
+}
+
+#[test]
+fn avg_is_one_division_of_the_sum() {
+    for p in paths() {
+        for layout in LAYOUTS {
+            for (channels, spatial) in [(3, 49), (17, 1), (8, 5000), (2, 12544)] {
+                let shape = Shape::new(1, channels, spatial);
+                let x = values(spatial as u64, channels * spatial, 0);
+                let mut sum = vec![0.0; channels];
+                let mut avg = vec![0.0; channels];
+                run(p, Op::Sum, &x, shape, layout, &mut sum);
+                run(p, Op::Avg, &x, shape, layout, &mut avg);
+                for (s, a) in sum.iter().zip(&avg) {
+                    assert_eq!(a.to_bits(), (s / spatial as f32).to_bits());
+                }
+            }
+        }
+    }
+}
+
+/// An IEEE 754-2019 maximum / minimum that is obviously right: NaN if any NaN, else the extreme
+/// under `total_cmp` (which orders -0.0 below +0.0).
+fn reference_extreme(x: &[f32], max: bool) -> f32 {
+    if x.iter().any(|v| v.is_nan()) {
+        return f32::from_bits(CANONICAL_NAN);
+    }
+    let it = x.iter().copied();
+    if max {
+        it.max_by(f32::total_cmp).unwrap()
+    } else {
+        it.min_by(f32::total_cmp).unwrap()
+    }
+}
+
+#[test]
+fn max_min_match_obvious_reference() {
+    fn prop(seed: u64, len: u16, special: u8, channels: u8) -> TestResult {
+        let spatial = 1 + len as usize % 3000;
+        let channels = 1 + channels as usize % 40;
+        let x = values(seed, channels * spatial, special as u64 % 200);
+        for p in paths() {
+            for layout in LAYOUTS {
+                for (op, is_max) in [(Op::Max, true), (Op::Min, false)] {
+                    let mut out = vec![0.0; channels];
+                    run(
+                        p,
+                        op,
+                        &x,
+                        Shape::new(1, channels, spatial),
+                        layout,
+                        &mut out,
+                    );
+                    for (c, got) in out.iter().enumerate() {
+                        let column: Vec<f32> = match layout {
+                            Layout::Nchw => x[c * spatial..][..spatial].to_vec(),
+                            Layout::Nhwc => x.iter().skip(c).step_by(channels).copied().collect(),
+                        };
+                        let want = reference_extreme(&column, is_max);
+                        if got.to_bits() != want.to_bits() {
+                            return TestResult::error(format!(
+                                "{:?} {op:?} {layout:?} channel {c}: {got} vs {want}",
+                                p.isa()
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        TestResult::passed()
+    }
+    common::qc(60).quickcheck(prop as fn(u64, u16, u8, u8) -> TestResult);
+}
+
+#[test]
+fn free_functions_use_the_detected_path() {
+    let shape = Shape::new(2, 37, 61);
+    let x = values(5, shape.input_len().unwrap(), 10);
+    let detected = globalpool::Pooler::detect();
+    for layout in LAYOUTS {
+        let (mut a, mut b) = (vec![0.0; 74], vec![0.0; 74]);
+        globalpool::global_sum_pool(&x, shape, layout, &mut a).unwrap();
+        detected.sum(&x, shape, layout, &mut b).unwrap();
+        assert_eq!(common::bits(&a), common::bits(&b));
+        globalpool::global_avg_pool(&x, shape, layout, &mut a).unwrap();
+        detected.avg(&x, shape, layout, &mut b).unwrap();
+        assert_eq!(common::bits(&a), common::bits(&b));
+        globalpool::global_max_pool(&x, shape, layout, &mut a).unwrap();
+        detected.max(&x, shape, layout, &mut b).unwrap();
+        assert_eq!(common::bits(&a), common::bits(&b));
+        globalpool::global_min_pool(&x, shape, layout, &mut a).unwrap();
+        detected.min(&x, shape, layout, &mut b).unwrap();
+        assert_eq!(common::bits(&a), common::bits(&b));
+    }
+}
