@@ -20,13 +20,41 @@ const MAX_TILE: usize = 16;
 /// The longest period of the NHWC flat path: `16 * 7` values.
 const MAX_PERIOD: usize = 16 * (NHWC_FLAT_BELOW - 1);
 
-/// A reduction: how two values combine.
+/// A reduction: how values combine, in the hot loops and in the folds.
 pub(crate) trait Reduce {
-    /// The value that changes nothing (`-0.0` for addition: `x + -0.0 == x` for every `x`).
+    /// The value that changes nothing (`-0.0` for addition: `x + -0.0 == x` for every `x`);
+    /// partial loads fill the missing lanes with it.
     const IDENTITY: f32;
-    /// Whether this is the (compensated, blocked) sum.
+    /// Whether this is the (compensated, blocked, canonically ordered) sum.
     const SUM: bool;
-    /// Lane-wise combination.
+    /// The running state of the hot loops.
+    type Acc<V: Vector>: Copy;
+    /// Accumulators per NCHW row: `NCHW_PARTIALS / LANES` for the sum (the canonical order);
+    /// two for max / min, whose order does not matter.
+    fn accumulators<V: Vector>() -> usize;
+    /// Channel vectors per NHWC tile (fewer when the state takes more registers).
+    fn tile<V: Vector>() -> usize;
+    /// The state before any value.
+    ///
+    /// # Safety
+    /// As for every [`Vector`] method (the path's CPU features).
+    unsafe fn init<V: Vector>() -> Self::Acc<V>;
+    /// Adds one vector of values to a state.
+    ///
+    /// # Safety
+    /// As for every [`Vector`] method.
+    unsafe fn step<V: Vector>(acc: Self::Acc<V>, x: V) -> Self::Acc<V>;
+    /// Combines two states (the vertical fold).
+    ///
+    /// # Safety
+    /// As for every [`Vector`] method.
+    unsafe fn merge<V: Vector>(a: Self::Acc<V>, b: Self::Acc<V>) -> Self::Acc<V>;
+    /// The lane values of a state.
+    ///
+    /// # Safety
+    /// As for every [`Vector`] method.
+    unsafe fn value<V: Vector>(acc: Self::Acc<V>) -> V;
+    /// Lane-wise combination of two values (the lane folds).
     ///
     /// # Safety
     /// As for every [`Vector`] method.
@@ -37,17 +65,49 @@ pub(crate) trait Reduce {
 
 /// Addition (sum and average).
 pub(crate) struct Add;
+/// IEEE `maximum` (`MAX`) or `minimum`.
+pub(crate) struct Ext<const MAX: bool>;
 /// IEEE `maximum`.
-pub(crate) struct Max;
+pub(crate) type Max = Ext<true>;
 /// IEEE `minimum`.
-pub(crate) struct Min;
+pub(crate) type Min = Ext<false>;
 
+// SAFETY (every `unsafe` block of the two impls below): the caller's obligation, the path's
+// CPU features, is passed on to the `Vector` methods.
 impl Reduce for Add {
     const IDENTITY: f32 = -0.0;
     const SUM: bool = true;
+    type Acc<V: Vector> = V;
+    #[inline(always)]
+    fn accumulators<V: Vector>() -> usize {
+        NCHW_PARTIALS / V::LANES
+    }
+    #[inline(always)]
+    fn tile<V: Vector>() -> usize {
+        (V::TILE / 2).max(1)
+    }
+    #[inline(always)]
+    unsafe fn init<V: Vector>() -> V {
+        // SAFETY: see above the impl.
+        unsafe { V::splat(-0.0) }
+    }
+    #[inline(always)]
+    unsafe fn step<V: Vector>(acc: V, x: V) -> V {
+        // SAFETY: see above the impl.
+        unsafe { acc.add(x) }
+    }
+    #[inline(always)]
+    unsafe fn merge<V: Vector>(a: V, b: V) -> V {
+        // SAFETY: see above the impl.
+        unsafe { a.add(b) }
+    }
+    #[inline(always)]
+    unsafe fn value<V: Vector>(acc: V) -> V {
+        acc
+    }
     #[inline(always)]
     unsafe fn vec<V: Vector>(a: V, b: V) -> V {
-        // SAFETY: the caller's obligation (the path's CPU features) is passed on.
+        // SAFETY: see above the impl.
         unsafe { a.add(b) }
     }
     #[inline(always)]
@@ -56,31 +116,51 @@ impl Reduce for Add {
     }
 }
 
-impl Reduce for Max {
-    const IDENTITY: f32 = f32::NEG_INFINITY;
+impl<const MAX: bool> Reduce for Ext<MAX> {
+    const IDENTITY: f32 = if MAX {
+        f32::NEG_INFINITY
+    } else {
+        f32::INFINITY
+    };
     const SUM: bool = false;
+    type Acc<V: Vector> = V::Ext;
+    #[inline(always)]
+    fn accumulators<V: Vector>() -> usize {
+        2
+    }
+    #[inline(always)]
+    fn tile<V: Vector>() -> usize {
+        // The x86 state is three registers per channel vector.
+        (V::TILE / 2).max(1)
+    }
+    #[inline(always)]
+    unsafe fn init<V: Vector>() -> V::Ext {
+        // SAFETY: see above the `Add` impl.
+        unsafe { V::ext_init::<MAX>() }
+    }
+    #[inline(always)]
+    unsafe fn step<V: Vector>(acc: V::Ext, x: V) -> V::Ext {
+        // SAFETY: see above the `Add` impl.
+        unsafe { V::ext_step::<MAX>(acc, x) }
+    }
+    #[inline(always)]
+    unsafe fn merge<V: Vector>(a: V::Ext, b: V::Ext) -> V::Ext {
+        // SAFETY: see above the `Add` impl.
+        unsafe { V::ext_merge::<MAX>(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn value<V: Vector>(acc: V::Ext) -> V {
+        // SAFETY: see above the `Add` impl.
+        unsafe { V::ext_finish::<MAX>(acc) }
+    }
     #[inline(always)]
     unsafe fn vec<V: Vector>(a: V, b: V) -> V {
-        // SAFETY: the caller's obligation (the path's CPU features) is passed on.
-        unsafe { a.max(b) }
+        // SAFETY: see above the `Add` impl.
+        unsafe { if MAX { a.max(b) } else { a.min(b) } }
     }
     #[inline(always)]
     fn scalar(a: f32, b: f32) -> f32 {
-        maximum(a, b)
-    }
-}
-
-impl Reduce for Min {
-    const IDENTITY: f32 = f32::INFINITY;
-    const SUM: bool = false;
-    #[inline(always)]
-    unsafe fn vec<V: Vector>(a: V, b: V) -> V {
-        // SAFETY: the caller's obligation (the path's CPU features) is passed on.
-        unsafe { a.min(b) }
-    }
-    #[inline(always)]
-    fn scalar(a: f32, b: f32) -> f32 {
-        minimum(a, b)
+        if MAX { maximum(a, b) } else { minimum(a, b) }
     }
 }
 
@@ -137,26 +217,17 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
     // SAFETY: (for this whole block) every pointer formed stays inside `input` (rows `row < rows`, offsets
     // `< len`) or `output` (`row + group <= rows`).
     unsafe {
+        // Every row's remainder has the same length: prepare its partial load once.
+        let tail = V::tail((len % V::LANES).max(1), R::IDENTITY);
         if len <= NCHW_BLOCK {
-            // One block per row. LANES rows at a time: each row's accumulators are folded to one
-            // vector, then the LANES vectors' lane folds run together, transposed.
-            let mut row = 0;
-            while row < rows {
-                let group = (rows - row).min(V::LANES);
-                let mut folded = [V::splat(R::IDENTITY); MAX_LANES];
-                for (k, f) in folded.iter_mut().enumerate().take(V::LANES) {
-                    if k < group {
-                        *f = block::<V, R>(input.add((row + k) * len), len);
-                    }
-                }
-                let v = fold_lanes::<V, R>(&mut folded);
-                let v = finish::<V, R>(v, V::splat(0.0), avg, len);
-                if group == V::LANES {
-                    v.store(output.add(row));
-                } else {
-                    v.store_partial(output.add(row), group);
-                }
-                row += group;
+            // One block per row. LANES rows at a time: each row's states are folded to one
+            // vector, then the LANES vectors' lane folds run together, transposed (vector `k`
+            // with vector `k + 1` at level 0, those results pairwise at level 1, ...), written
+            // out as a fixed tree so that every level is a constant.
+            if len <= R::accumulators::<V>() * V::LANES {
+                nchw_groups::<V, R, true>(input, output, rows, len, avg, tail);
+            } else {
+                nchw_groups::<V, R, false>(input, output, rows, len, avg, tail);
             }
         } else {
             for row in 0..rows {
@@ -166,7 +237,7 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
                 let mut start = 0;
                 while start < len {
                     let n = (len - start).min(NCHW_BLOCK);
-                    let b = hfold::<V, R>(block::<V, R>(p.add(start), n));
+                    let b = hfold::<V, R>(block::<V, R, false>(p.add(start), n, tail));
                     if R::SUM {
                         total.add(b);
                     } else {
@@ -182,44 +253,161 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
     }
 }
 
-/// One NCHW block: `n` values (`1 <= n <= NCHW_BLOCK`) from `p` into `NCHW_PARTIALS` partials
-/// held as `NCHW_PARTIALS / LANES` vectors (value `i` in lane `i % LANES` of vector
-/// `(i / LANES) % U`, so partial `i % 64`), then the vectors folded by halves to one.
+/// NCHW rows of one block each (`len <= NCHW_BLOCK`; `len <= U * LANES` iff `SHORT`),
+/// `LANES` rows at a time.
 ///
 /// # Safety
-/// `p..p + n` readable.
+/// As for `nchw_op`; `tail` prepared for `len % LANES`.
 #[inline(always)]
-unsafe fn block<V: Vector, R: Reduce>(p: *const f32, n: usize) -> V {
-    let u = NCHW_PARTIALS / V::LANES;
-    // SAFETY: (for this whole block) loads stay below `p + n`: full rounds cover `n / 64 * 64` values, and
-    // in the remainder vector `j` reads `min(LANES, rem - j * LANES)` values.
+unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool>(
+    input: *const f32,
+    output: *mut f32,
+    rows: usize,
+    len: usize,
+    avg: bool,
+    tail: V::Tail,
+) {
+    // SAFETY: (for this whole block) rows `row..row + group` are inside `input`, their outputs
+    // inside `output`.
     unsafe {
-        let mut acc = [V::splat(R::IDENTITY); MAX_ACC];
-        let mut q = p;
-        for _ in 0..n / NCHW_PARTIALS {
-            for (j, a) in acc.iter_mut().enumerate().take(u) {
-                *a = R::vec(*a, V::load(q.add(j * V::LANES)));
+        let mut row = 0;
+        while row < rows {
+            let group = (rows - row).min(V::LANES);
+            let one = Rows::<V, SHORT> {
+                base: input.add(row * len),
+                len,
+                group,
+                tail,
+            };
+            let v = match V::LANES {
+                4 => tree4::<V, R, SHORT>(&one, 0),
+                8 => tree8::<V, R, SHORT>(&one, 0),
+                _ => tree16::<V, R, SHORT>(&one, 0),
             }
-            q = q.add(NCHW_PARTIALS);
-        }
-        let rem = n % NCHW_PARTIALS;
-        for (j, a) in acc.iter_mut().enumerate().take(u) {
-            let off = j * V::LANES;
-            if rem >= off + V::LANES {
-                *a = R::vec(*a, V::load(q.add(off)));
-            } else if rem > off {
-                *a = R::vec(*a, V::load_partial(q.add(off), rem - off, R::IDENTITY));
+            .unscramble();
+            let v = finish::<V, R>(v, V::splat(0.0), avg, len);
+            if group == V::LANES {
+                v.store(output.add(row));
+            } else {
+                v.store_partial(output.add(row), group);
             }
+            row += group;
         }
-        let mut m = u;
+    }
+}
+
+/// One NCHW block: `n` values (`1 <= n <= NCHW_BLOCK`) from `p` into `U = R::accumulators()`
+/// states, value `i` in lane `i % LANES` of state `(i / LANES) % U` (for the sum: partial
+/// `i % 64`), then the states folded by halves (`s[j]` with `s[j + U/2]`, ...) to one.
+/// `tail` must be prepared for `n % LANES` values (when that is not zero). `SHORT` says that
+/// `n` is at most one round (`U * LANES`), decided once per call rather than per row.
+///
+/// # Safety
+/// `p..p + n` readable; `n <= U * LANES` if `SHORT`.
+#[inline(always)]
+unsafe fn block<V: Vector, R: Reduce, const SHORT: bool>(
+    p: *const f32,
+    n: usize,
+    tail: V::Tail,
+) -> V {
+    let lanes = V::LANES;
+    let u = R::accumulators::<V>();
+    let round = u * lanes;
+    // SAFETY: (for this whole block) loads stay below `p + n`: full rounds cover
+    // `n / round * round` values, the remainder the rest (see `remainder`).
+    unsafe {
+        let mut acc = [R::init::<V>(); MAX_ACC];
+        let q = if SHORT {
+            p
+        } else {
+            let mut q = p;
+            for _ in 0..n / round {
+                for (j, a) in acc.iter_mut().enumerate().take(u) {
+                    *a = R::step(*a, V::load(q.add(j * lanes)));
+                }
+                q = q.add(round);
+            }
+            q
+        };
+        remainder::<V, R>(acc, q, if SHORT { n } else { n % round }, tail)
+    }
+}
+
+/// Steps `rem` values from `q` (`rem <= U * LANES`, `tail` prepared for `rem % LANES`) into the
+/// states `acc` (`rem / LANES` full vectors into states `0, 1, ...`, the last `rem % LANES`
+/// values into the next), then folds the states by halves and returns their value.
+///
+/// One computed jump on the vector count, then straight-line code with fixed state indices: a
+/// chain of per-vector branches would cost more than the loads on small maps, and when a row is
+/// shorter than one round the states past the last load stay constants that the fold skips.
+///
+/// # Safety
+/// `q..q + rem` readable.
+#[inline(always)]
+unsafe fn remainder<V: Vector, R: Reduce>(
+    acc: [R::Acc<V>; MAX_ACC],
+    q: *const f32,
+    rem: usize,
+    tail: V::Tail,
+) -> V {
+    let lanes = V::LANES;
+    let (full, part) = (rem / lanes, rem % lanes);
+    macro_rules! arm {
+        ($k:literal) => {{
+            let mut acc = acc;
+            for (j, a) in acc.iter_mut().enumerate().take($k) {
+                // SAFETY: vector `j < rem / LANES` is inside `q..q + rem`.
+                *a = unsafe { R::step(*a, V::load(q.add(j * lanes))) };
+            }
+            if part > 0 {
+                if let Some(a) = acc.get_mut($k) {
+                    // SAFETY: the `part` values after the full vectors are inside `q..q + rem`.
+                    *a = unsafe { R::step(*a, V::load_tail(q.add($k * lanes), tail)) };
+                }
+            }
+            // SAFETY: the caller's obligation (the path's CPU features) is passed on.
+            unsafe { fold_states::<V, R>(acc) }
+        }};
+    }
+    match full {
+        0 => arm!(0),
+        1 => arm!(1),
+        2 => arm!(2),
+        3 => arm!(3),
+        4 => arm!(4),
+        5 => arm!(5),
+        6 => arm!(6),
+        7 => arm!(7),
+        8 => arm!(8),
+        9 => arm!(9),
+        10 => arm!(10),
+        11 => arm!(11),
+        12 => arm!(12),
+        13 => arm!(13),
+        14 => arm!(14),
+        15 => arm!(15),
+        _ => arm!(16),
+    }
+}
+
+/// The `U = R::accumulators()` states folded by halves (`s[j]` with `s[j + U/2]`, ...), as a
+/// vector.
+///
+/// # Safety
+/// As for every [`Vector`] method.
+#[inline(always)]
+unsafe fn fold_states<V: Vector, R: Reduce>(mut acc: [R::Acc<V>; MAX_ACC]) -> V {
+    let mut m = R::accumulators::<V>();
+    // SAFETY: the caller's obligation (the path's CPU features) is passed on.
+    unsafe {
         while m > 1 {
             m /= 2;
             let (lo, hi) = acc.split_at_mut(m);
             for (a, b) in lo.iter_mut().zip(hi.iter()) {
-                *a = R::vec(*a, *b);
+                *a = R::merge(*a, *b);
             }
         }
-        acc[0]
+        R::value(acc[0])
     }
 }
 
@@ -244,36 +432,84 @@ unsafe fn hfold<V: Vector, R: Reduce>(v: V) -> f32 {
     lanes[0]
 }
 
-/// The lane folds of `LANES` vectors at once: returns the vector whose lane `k` is the lane fold
-/// (by halves, as [`hfold`]) of `v[k]`.
-///
-/// # Safety
-/// As for every [`Vector`] method.
-#[inline(always)]
-unsafe fn fold_lanes<V: Vector, R: Reduce>(v: &mut [V; MAX_LANES]) -> V {
-    let mut count = V::LANES;
-    let mut level = 0;
-    while count > 1 {
-        let half = count / 2;
-        for j in 0..half {
-            // `2 * j + 1 < count <= LANES <= MAX_LANES`: the `get`s always succeed.
-            if let (Some(&a), Some(&b)) = (v.get(2 * j), v.get(2 * j + 1)) {
-                // SAFETY: the caller's obligation (the path's CPU features) is passed on.
-                let folded = unsafe {
-                    let (lo, hi) = V::fold_pair(a, b, level);
-                    R::vec(lo, hi)
-                };
-                if let Some(slot) = v.get_mut(j) {
-                    *slot = folded;
-                }
+/// `group` consecutive NCHW rows of `len <= NCHW_BLOCK` values from `base`. (A struct with an
+/// inlined method, not a closure: closures do not inherit `#[target_feature]`, so the
+/// intrinsics in one would become calls.)
+struct Rows<V: Vector, const SHORT: bool> {
+    base: *const f32,
+    len: usize,
+    group: usize,
+    tail: V::Tail,
+}
+
+impl<V: Vector, const SHORT: bool> Rows<V, SHORT> {
+    /// Row `k` reduced to one vector (the identity beyond `group`).
+    ///
+    /// # Safety
+    /// As for every [`Vector`] method; rows `0..group` readable.
+    #[inline(always)]
+    unsafe fn row<R: Reduce>(&self, k: usize) -> V {
+        // SAFETY: row `k < group` is readable (the caller's obligation).
+        unsafe {
+            if k < self.group {
+                block::<V, R, SHORT>(self.base.add(k * self.len), self.len, self.tail)
+            } else {
+                V::splat(R::IDENTITY)
             }
         }
-        count = half;
-        level += 1;
     }
-    let [first, ..] = *v;
-    // SAFETY: as above.
-    unsafe { first.unscramble() }
+}
+
+/// The transposed lane folds of rows `k` and `k + 1`: one level.
+///
+/// # Safety
+/// As for [`Rows::row`].
+#[inline(always)]
+unsafe fn tree2<V: Vector, R: Reduce, const S: bool>(rows: &Rows<V, S>, k: usize) -> V {
+    // SAFETY: passed on from the caller.
+    unsafe {
+        let (lo, hi) = V::fold_pair(rows.row::<R>(k), rows.row::<R>(k + 1), 0);
+        R::vec(lo, hi)
+    }
+}
+
+/// Four rows from `k`: two levels.
+///
+/// # Safety
+/// As for [`tree2`].
+#[inline(always)]
+unsafe fn tree4<V: Vector, R: Reduce, const S: bool>(rows: &Rows<V, S>, k: usize) -> V {
+    // SAFETY: passed on from the caller.
+    unsafe {
+        let (lo, hi) = V::fold_pair(tree2::<V, R, S>(rows, k), tree2::<V, R, S>(rows, k + 2), 1);
+        R::vec(lo, hi)
+    }
+}
+
+/// Eight rows from `k`: three levels.
+///
+/// # Safety
+/// As for [`tree2`].
+#[inline(always)]
+unsafe fn tree8<V: Vector, R: Reduce, const S: bool>(rows: &Rows<V, S>, k: usize) -> V {
+    // SAFETY: passed on from the caller.
+    unsafe {
+        let (lo, hi) = V::fold_pair(tree4::<V, R, S>(rows, k), tree4::<V, R, S>(rows, k + 4), 2);
+        R::vec(lo, hi)
+    }
+}
+
+/// Sixteen rows from `k`: four levels.
+///
+/// # Safety
+/// As for [`tree2`].
+#[inline(always)]
+unsafe fn tree16<V: Vector, R: Reduce, const S: bool>(rows: &Rows<V, S>, k: usize) -> V {
+    // SAFETY: passed on from the caller.
+    unsafe {
+        let (lo, hi) = V::fold_pair(tree8::<V, R, S>(rows, k), tree8::<V, R, S>(rows, k + 8), 3);
+        R::vec(lo, hi)
+    }
 }
 
 /// Final touches on a vector of results: the compensated total (sum), the division (average),
@@ -339,7 +575,6 @@ unsafe fn nhwc_op<V: Vector, R: Reduce>(
     avg: bool,
 ) {
     let (batch, channels, rows) = (dims.batch.get(), dims.channels.get(), dims.spatial.get());
-    let lanes = V::LANES;
     // SAFETY: (for this whole block) image `b` is `input[b * rows * channels..][..rows * channels]`, its
     // outputs `output[b * channels..][..channels]`; the callees stay inside those.
     unsafe {
@@ -356,22 +591,46 @@ unsafe fn nhwc_op<V: Vector, R: Reduce>(
                 }
                 continue;
             }
-            // Tiles of TILE vectors, then of TILE/2, TILE/4, ... (each count a constant once
-            // inlined, so the accumulators stay in registers), then a partial vector.
+            // Tiles of `t` vectors, then of t/2, t/4, ..., then a partial vector. Each count is a
+            // constant once inlined, so the accumulators stay in registers.
+            let t = R::tile::<V>();
             let mut c = 0;
-            let mut count = V::TILE;
-            while count > 0 {
-                while channels - c >= count * lanes {
-                    nhwc_tile::<V, R>(img.add(c), channels, rows, out.add(c), count, 0, avg);
-                    c += count * lanes;
-                }
-                count /= 2;
-            }
+            c = nhwc_tiles::<V, R>(img, channels, rows, out, c, t, avg);
+            c = nhwc_tiles::<V, R>(img, channels, rows, out, c, t / 2, avg);
+            c = nhwc_tiles::<V, R>(img, channels, rows, out, c, t / 4, avg);
+            c = nhwc_tiles::<V, R>(img, channels, rows, out, c, t / 8, avg);
+            c = nhwc_tiles::<V, R>(img, channels, rows, out, c, t / 16, avg);
             if channels > c {
                 nhwc_tile::<V, R>(img.add(c), channels, rows, out.add(c), 1, channels - c, avg);
             }
         }
     }
+}
+
+/// Runs tiles of `count` vectors from channel `c` while they fit; returns the next channel.
+///
+/// # Safety
+/// As for [`nhwc_tile`], for the image at `img` with `channels` channels and `rows` rows.
+#[inline(always)]
+unsafe fn nhwc_tiles<V: Vector, R: Reduce>(
+    img: *const f32,
+    channels: usize,
+    rows: usize,
+    out: *mut f32,
+    mut c: usize,
+    count: usize,
+    avg: bool,
+) -> usize {
+    let width = count * V::LANES;
+    if count == 0 {
+        return c;
+    }
+    while channels - c >= width {
+        // SAFETY: channels `c..c + width` are inside the image and its outputs.
+        unsafe { nhwc_tile::<V, R>(img.add(c), channels, rows, out.add(c), count, 0, avg) };
+        c += width;
+    }
+    c
 }
 
 /// NHWC, 8 or more channels: `count` channel vectors side by side (`partial == 0`), or one
@@ -396,30 +655,33 @@ unsafe fn nhwc_tile<V: Vector, R: Reduce>(
     // `s < rows`, `t < count`, and reads `LANES` values (`partial` when non-zero); stores likewise
     // to `out`.
     unsafe {
-        let load = |p: *const f32| {
-            if partial == 0 {
-                V::load(p)
-            } else {
-                V::load_partial(p, partial, R::IDENTITY)
-            }
-        };
+        let tail = V::tail(partial.max(1), R::IDENTITY);
         let mut sum = [V::splat(R::IDENTITY); MAX_TILE];
         let mut neg_err = [V::splat(0.0); MAX_TILE];
+        // Max and min are not blocked: their order does not matter.
+        let block = if R::SUM { NHWC_TILE_BLOCK } else { rows };
         let mut start = 0;
         while start < rows {
-            let n = (rows - start).min(NHWC_TILE_BLOCK);
-            let mut acc = [V::splat(R::IDENTITY); MAX_TILE];
+            let n = (rows - start).min(block);
+            let mut acc = [R::init::<V>(); MAX_TILE];
             let mut q = col.add(start * stride);
             for _ in 0..n {
                 for (t, a) in acc.iter_mut().enumerate().take(count) {
-                    *a = R::vec(*a, load(q.add(t * lanes)));
+                    let p = q.add(t * lanes);
+                    let x = if partial == 0 {
+                        V::load(p)
+                    } else {
+                        V::load_tail(p, tail)
+                    };
+                    *a = R::step(*a, x);
                 }
                 // After the last row this points past the input (`col` is inside a row), so it
                 // must not be an in-bounds `add`; it is never dereferenced then.
                 q = q.wrapping_add(stride);
             }
             let state = sum.iter_mut().zip(neg_err.iter_mut());
-            for ((s, e), &b) in state.zip(acc.iter()).take(count) {
+            for ((s, e), &a) in state.zip(acc.iter()).take(count) {
+                let b = R::value(a);
                 if R::SUM {
                     two_sum(s, e, b);
                 } else {
@@ -470,11 +732,11 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
         let mut pos = 0;
         while pos < total {
             let n = (total - pos).min(block);
-            let mut acc = [V::splat(R::IDENTITY); MAX_PERIOD / 4];
+            let mut acc = [R::init::<V>(); MAX_PERIOD / 4];
             let mut q = img.add(pos);
             for _ in 0..n / period {
                 for (j, a) in acc.iter_mut().enumerate().take(nv) {
-                    *a = R::vec(*a, V::load(q.add(j * lanes)));
+                    *a = R::step(*a, V::load(q.add(j * lanes)));
                 }
                 q = q.add(period);
             }
@@ -482,13 +744,13 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
             for (j, a) in acc.iter_mut().enumerate().take(nv) {
                 let off = j * lanes;
                 if rem >= off + lanes {
-                    *a = R::vec(*a, V::load(q.add(off)));
+                    *a = R::step(*a, V::load(q.add(off)));
                 } else if rem > off {
-                    *a = R::vec(*a, V::load_partial(q.add(off), rem - off, R::IDENTITY));
+                    *a = R::step(*a, V::load_partial(q.add(off), rem - off, R::IDENTITY));
                 }
             }
-            for (j, a) in acc.iter().enumerate().take(nv) {
-                a.store(buf.as_mut_ptr().add(j * lanes));
+            for (j, &a) in acc.iter().enumerate().take(nv) {
+                R::value(a).store(buf.as_mut_ptr().add(j * lanes));
             }
             // Fold the row partials by halves: slot f with slot f + period / 2, ...
             let mut len = period;

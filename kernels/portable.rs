@@ -52,6 +52,16 @@ unsafe impl Vector for f32x8 {
         unsafe { core::ptr::copy_nonoverlapping(p, a.as_mut_ptr(), n.min(8)) };
         f32x8::new(a)
     }
+    type Tail = (usize, f32);
+    #[inline(always)]
+    unsafe fn tail(n: usize, fill: f32) -> Self::Tail {
+        (n, fill)
+    }
+    #[inline(always)]
+    unsafe fn load_tail(p: *const f32, (n, fill): Self::Tail) -> Self {
+        // SAFETY: the caller guarantees `p..p + n` is readable.
+        unsafe { Self::load_partial(p, n, fill) }
+    }
     #[inline(always)]
     unsafe fn store(self, p: *mut f32) {
         // SAFETY: the caller guarantees `p..p + 8` is writable.
@@ -102,6 +112,41 @@ unsafe impl Vector for f32x8 {
     #[inline(always)]
     unsafe fn select(m: Self::Mask, a: Self, b: Self) -> Self {
         m.select(a, b)
+    }
+    type Ext = f32x8;
+    #[inline(always)]
+    unsafe fn ext_init<const MAX: bool>() -> Self::Ext {
+        f32x8::splat(if MAX {
+            f32::NEG_INFINITY
+        } else {
+            f32::INFINITY
+        })
+    }
+    #[inline(always)]
+    unsafe fn ext_step<const MAX: bool>(acc: Self::Ext, x: Self) -> Self::Ext {
+        // SAFETY: nothing here depends on the CPU.
+        unsafe {
+            if MAX {
+                Vector::max(acc, x)
+            } else {
+                Vector::min(acc, x)
+            }
+        }
+    }
+    #[inline(always)]
+    unsafe fn ext_merge<const MAX: bool>(a: Self::Ext, b: Self::Ext) -> Self::Ext {
+        // SAFETY: nothing here depends on the CPU.
+        unsafe {
+            if MAX {
+                Vector::max(a, b)
+            } else {
+                Vector::min(a, b)
+            }
+        }
+    }
+    #[inline(always)]
+    unsafe fn ext_finish<const MAX: bool>(acc: Self::Ext) -> Self {
+        acc
     }
     #[inline(always)]
     unsafe fn fold_pair(a: Self, b: Self, level: u32) -> (Self, Self) {

@@ -31,6 +31,16 @@ pub(crate) unsafe trait Vector: Copy {
     /// # Safety
     /// `p..p + n` must be readable.
     unsafe fn load_partial(p: *const f32, n: usize, fill: f32) -> Self;
+    /// A partial load prepared once (the mask of `n` lanes and the fill), for loops that load
+    /// the same number of values many times.
+    type Tail: Copy;
+    /// Prepares loads of `n` values, `0 < n < LANES`, with the other lanes set to `fill`.
+    unsafe fn tail(n: usize, fill: f32) -> Self::Tail;
+    /// [`Vector::load_partial`] with a prepared tail.
+    ///
+    /// # Safety
+    /// `p..p + n` must be readable, for the `n` of `tail`.
+    unsafe fn load_tail(p: *const f32, tail: Self::Tail) -> Self;
     /// Stores all lanes to `p` (no alignment needed).
     ///
     /// # Safety
@@ -70,6 +80,20 @@ pub(crate) unsafe trait Vector: Copy {
     /// group plus lane `i + size/2` of the same group, for `i < size/2`. The placement of the
     /// new groups is the implementation's choice; [`Vector::unscramble`] undoes it at the end.
     unsafe fn fold_pair(a: Self, b: Self, level: u32) -> (Self, Self);
+    /// Running state of a maximum (`MAX`) or minimum (`!MAX`) over many vectors, for the hot
+    /// loops: it may carry more than one register when that makes a step cheaper than
+    /// [`Vector::max`] / [`Vector::min`]. `ext_finish` must return, per lane, exactly the IEEE
+    /// `maximum` / `minimum` of every value stepped or merged in (any NaN payload for a NaN).
+    type Ext: Copy;
+    /// The state before any value.
+    unsafe fn ext_init<const MAX: bool>() -> Self::Ext;
+    /// Adds one vector of values.
+    unsafe fn ext_step<const MAX: bool>(acc: Self::Ext, x: Self) -> Self::Ext;
+    /// Combines two states.
+    unsafe fn ext_merge<const MAX: bool>(a: Self::Ext, b: Self::Ext) -> Self::Ext;
+    /// The result per lane.
+    unsafe fn ext_finish<const MAX: bool>(acc: Self::Ext) -> Self;
+
     /// Puts the `LANES` single-lane groups left by `log2(LANES)` levels of
     /// [`Vector::fold_pair`] over vectors `v_0, v_1, ...` (paired as `(v_0, v_1)`, `(v_2, v_3)`,
     /// ... at each level) into lane order: lane `k` then holds the fold of `v_k`.

@@ -41,6 +41,16 @@ unsafe fn first(n: usize) -> __m256i {
     unsafe { _mm256_loadu_si256(MASKS.as_ptr().add(8 - n.clamp(1, 7)).cast()) }
 }
 
+/// Lanes where `a` or `b` is NaN: all ones.
+///
+/// # Safety
+/// AVX must be available.
+#[inline(always)]
+unsafe fn unord(a: __m256, b: __m256) -> __m256 {
+    // SAFETY: the caller guarantees AVX.
+    unsafe { _mm256_cmp_ps::<_CMP_UNORD_Q>(a, b) }
+}
+
 // SAFETY: only used inside the `#[target_feature(enable = "avx2")]` entry points above, which are
 // only reachable after the CPU check; pointer contracts are those of the trait.
 #[allow(unsafe_op_in_unsafe_fn)]
@@ -64,6 +74,15 @@ unsafe impl Vector for __m256 {
         let m = first(n);
         let v = _mm256_maskload_ps(p, m);
         _mm256_blendv_ps(_mm256_set1_ps(fill), v, _mm256_castsi256_ps(m))
+    }
+    type Tail = (__m256i, __m256);
+    #[inline(always)]
+    unsafe fn tail(n: usize, fill: f32) -> Self::Tail {
+        (first(n), _mm256_set1_ps(fill))
+    }
+    #[inline(always)]
+    unsafe fn load_tail(p: *const f32, (m, fill): Self::Tail) -> Self {
+        _mm256_blendv_ps(fill, _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m))
     }
     #[inline(always)]
     unsafe fn store(self, p: *mut f32) {
@@ -109,6 +128,17 @@ unsafe impl Vector for __m256 {
     unsafe fn select(m: Self::Mask, a: Self, b: Self) -> Self {
         _mm256_blendv_ps(b, a, m)
     }
+    super::x86_ext!(
+        __m256,
+        _mm256_max_ps,
+        _mm256_min_ps,
+        _mm256_and_ps,
+        _mm256_or_ps,
+        unord,
+        |m| _mm256_cmp_ps::<_CMP_EQ_OQ>(m, _mm256_setzero_ps()),
+        |mask, a, b| _mm256_blendv_ps(b, a, mask),
+        _mm256_set1_ps
+    );
     #[inline(always)]
     unsafe fn fold_pair(a: Self, b: Self, level: u32) -> (Self, Self) {
         match level {

@@ -49,6 +49,21 @@ unsafe fn or(a: __m512, b: __m512) -> __m512 {
     }
 }
 
+/// Bitwise AND of two float vectors.
+///
+/// # Safety
+/// AVX-512F must be available.
+#[inline(always)]
+unsafe fn and(a: __m512, b: __m512) -> __m512 {
+    // SAFETY: the caller guarantees AVX-512F.
+    unsafe {
+        _mm512_castsi512_ps(_mm512_and_si512(
+            _mm512_castps_si512(a),
+            _mm512_castps_si512(b),
+        ))
+    }
+}
+
 // SAFETY: only used inside the `#[target_feature(enable = "avx512f")]` entry points above, which
 // are only reachable after the CPU check; pointer contracts are those of the trait.
 #[allow(unsafe_op_in_unsafe_fn)]
@@ -70,6 +85,15 @@ unsafe impl Vector for __m512 {
     #[inline(always)]
     unsafe fn load_partial(p: *const f32, n: usize, fill: f32) -> Self {
         _mm512_mask_loadu_ps(_mm512_set1_ps(fill), first(n), p)
+    }
+    type Tail = (__mmask16, __m512);
+    #[inline(always)]
+    unsafe fn tail(n: usize, fill: f32) -> Self::Tail {
+        (first(n), _mm512_set1_ps(fill))
+    }
+    #[inline(always)]
+    unsafe fn load_tail(p: *const f32, (m, fill): Self::Tail) -> Self {
+        _mm512_mask_loadu_ps(fill, m, p)
     }
     #[inline(always)]
     unsafe fn store(self, p: *mut f32) {
@@ -117,6 +141,49 @@ unsafe impl Vector for __m512 {
     #[inline(always)]
     unsafe fn select(m: Self::Mask, a: Self, b: Self) -> Self {
         _mm512_mask_blend_ps(m, b, a)
+    }
+    // The x86 state of `x86_ext!` (see there), with "no NaN seen yet" kept in a mask register:
+    // one masked compare per step keeps it up to date.
+    type Ext = (__m512, __m512, __mmask16);
+    #[inline(always)]
+    unsafe fn ext_init<const MAX: bool>() -> Self::Ext {
+        let z = if MAX {
+            _mm512_set1_ps(f32::from_bits(u32::MAX))
+        } else {
+            _mm512_setzero_ps()
+        };
+        (
+            _mm512_set1_ps(if MAX {
+                f32::NEG_INFINITY
+            } else {
+                f32::INFINITY
+            }),
+            z,
+            0xFFFF,
+        )
+    }
+    #[inline(always)]
+    unsafe fn ext_step<const MAX: bool>((m, z, ordered): Self::Ext, x: Self) -> Self::Ext {
+        let ordered = _mm512_mask_cmp_ps_mask::<_CMP_ORD_Q>(ordered, x, x);
+        if MAX {
+            (_mm512_max_ps(m, x), and(z, x), ordered)
+        } else {
+            (_mm512_min_ps(m, x), or(z, x), ordered)
+        }
+    }
+    #[inline(always)]
+    unsafe fn ext_merge<const MAX: bool>(a: Self::Ext, b: Self::Ext) -> Self::Ext {
+        if MAX {
+            (_mm512_max_ps(a.0, b.0), and(a.1, b.1), a.2 & b.2)
+        } else {
+            (_mm512_min_ps(a.0, b.0), or(a.1, b.1), a.2 & b.2)
+        }
+    }
+    #[inline(always)]
+    unsafe fn ext_finish<const MAX: bool>((m, z, ordered): Self::Ext) -> Self {
+        let zero = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(m, _mm512_setzero_ps());
+        let r = _mm512_mask_blend_ps(zero, m, and(z, _mm512_set1_ps(-0.0)));
+        _mm512_mask_blend_ps(ordered, _mm512_set1_ps(f32::NAN), r)
     }
     #[inline(always)]
     unsafe fn fold_pair(a: Self, b: Self, level: u32) -> (Self, Self) {

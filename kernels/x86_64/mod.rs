@@ -4,6 +4,65 @@ mod avx2;
 mod avx512;
 mod sse2;
 
+/// The running maximum / minimum state of the x86 paths: three registers, three cheap ops per
+/// step instead of the five of an exact IEEE `maximum` (x86's `maxps` / `minps` return their
+/// second operand on NaN and on `±0.0` ties).
+///
+/// * `m`: `maxps(m, x)` (or `minps`): the right value whenever there is no NaN and the result is
+///   not zero;
+/// * `z`: the AND (max) or OR (min) of all the bits: when the maximum is `±0.0`, every value is
+///   `<= 0`, so a clear sign bit in `z` means a `+0.0` was seen (min: a set sign bit means a
+///   `-0.0` was seen);
+/// * `n`: `cmpunord(n, x)`: all ones (a NaN) from the first NaN on.
+///
+/// `finish` picks the zero from `z` where `m` is zero, and ORs `n` in (all-ones lanes are NaN).
+macro_rules! x86_ext {
+    ($v:ty, $max:ident, $min:ident, $and:ident, $or:ident, $unord:ident, $eqzero:expr,
+     $blend:expr, $splat:ident) => {
+        type Ext = ($v, $v, $v);
+        #[inline(always)]
+        unsafe fn ext_init<const MAX: bool>() -> Self::Ext {
+            let z = if MAX {
+                $splat(f32::from_bits(u32::MAX))
+            } else {
+                $splat(0.0)
+            };
+            (
+                $splat(if MAX {
+                    f32::NEG_INFINITY
+                } else {
+                    f32::INFINITY
+                }),
+                z,
+                $splat(0.0),
+            )
+        }
+        #[inline(always)]
+        unsafe fn ext_step<const MAX: bool>((m, z, n): Self::Ext, x: Self) -> Self::Ext {
+            if MAX {
+                ($max(m, x), $and(z, x), $unord(n, x))
+            } else {
+                ($min(m, x), $or(z, x), $unord(n, x))
+            }
+        }
+        #[inline(always)]
+        unsafe fn ext_merge<const MAX: bool>(a: Self::Ext, b: Self::Ext) -> Self::Ext {
+            if MAX {
+                ($max(a.0, b.0), $and(a.1, b.1), $or(a.2, b.2))
+            } else {
+                ($min(a.0, b.0), $or(a.1, b.1), $or(a.2, b.2))
+            }
+        }
+        #[inline(always)]
+        unsafe fn ext_finish<const MAX: bool>((m, z, n): Self::Ext) -> Self {
+            let zero = $and(z, $splat(-0.0));
+            let r = $blend($eqzero(m), zero, m);
+            $or(r, n)
+        }
+    };
+}
+pub(crate) use x86_ext;
+
 use core::sync::atomic::{AtomicU8, Ordering};
 
 use super::Kernels;

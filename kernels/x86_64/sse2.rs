@@ -51,6 +51,16 @@ unsafe impl Vector for __m128 {
         core::ptr::copy_nonoverlapping(p, a.as_mut_ptr(), n.min(4));
         bytemuck::must_cast(a)
     }
+    type Tail = (usize, f32);
+    #[inline(always)]
+    unsafe fn tail(n: usize, fill: f32) -> Self::Tail {
+        (n, fill)
+    }
+    #[inline(always)]
+    unsafe fn load_tail(p: *const f32, (n, fill): Self::Tail) -> Self {
+        // SAFETY: the caller guarantees `p..p + n` is readable.
+        unsafe { Self::load_partial(p, n, fill) }
+    }
     #[inline(always)]
     unsafe fn store(self, p: *mut f32) {
         _mm_storeu_ps(p, self)
@@ -99,6 +109,17 @@ unsafe impl Vector for __m128 {
     unsafe fn select(m: Self::Mask, a: Self, b: Self) -> Self {
         _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b))
     }
+    super::x86_ext!(
+        __m128,
+        _mm_max_ps,
+        _mm_min_ps,
+        _mm_and_ps,
+        _mm_or_ps,
+        _mm_cmpunord_ps,
+        |m| _mm_cmpeq_ps(m, _mm_setzero_ps()),
+        |mask, a, b| _mm_or_ps(_mm_and_ps(mask, a), _mm_andnot_ps(mask, b)),
+        _mm_set1_ps
+    );
     #[inline(always)]
     unsafe fn fold_pair(a: Self, b: Self, level: u32) -> (Self, Self) {
         if level == 0 {

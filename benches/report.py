@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Summarise criterion results of `cargo bench --bench pool` as a Markdown table.
+
+For every case and layout: GB/s (1e9 bytes/s, from the median time) of the read-only probe,
+the naive loops, and each path's avg and max, and each as a percentage of the probe measured in
+the same run. Reads target/criterion/<case>/<layout>/<bench>/new/{estimates,benchmark}.json.
+
+Usage: python3 benches/report.py [--paths avx2*,scalar] [target/criterion]
+"""
+import json
+import os
+import sys
+
+
+def load(root):
+    results = {}
+    for dirpath, _, files in os.walk(root):
+        if "estimates.json" not in files or os.path.basename(dirpath) != "new":
+            continue
+        with open(os.path.join(dirpath, "benchmark.json")) as f:
+            bench = json.load(f)
+        with open(os.path.join(dirpath, "estimates.json")) as f:
+            est = json.load(f)
+        tp = bench.get("throughput") or {}
+        nbytes = tp.get("Bytes") or tp.get("BytesDecimal")
+        if not nbytes:
+            continue
+        group = bench["group_id"]
+        name = bench["function_id"] + ("/" + bench["value_str"] if bench.get("value_str") else "")
+        ns = est["median"]["point_estimate"]
+        results.setdefault(group, {})[name] = nbytes / ns  # bytes per ns == GB/s
+    return results
+
+
+def main():
+    args = sys.argv[1:]
+    paths = None
+    if args and args[0] == "--paths":
+        paths = args[1].split(",")
+        args = args[2:]
+    root = args[0] if args else "target/criterion"
+    results = load(root)
+    order = ["1x1280x7x7", "1x2048x7x7", "1x512x14x14", "1x64x112x112", "8x256x56x56",
+             "1x3x224x224", "tokens32x128x768"]
+    groups = sorted(results, key=lambda g: (order.index(g.split("/")[0]) if g.split("/")[0] in order else 99, g))
+    cols = None
+    for g in groups:
+        names = [n for n in results[g] if n != "probe"]
+        if paths:
+            names = [n for n in names if n.startswith("naive") or n.split("/")[-1] in paths]
+        names.sort(key=lambda n: (not n.startswith("naive"), n.split("/")[-1], n))
+        if cols is None:
+            cols = names
+            print("| case | probe GB/s | " + " | ".join(cols) + " |")
+            print("|---" * (len(cols) + 2) + "|")
+        probe = results[g].get("probe")
+        cells = []
+        for n in cols:
+            v = results[g].get(n)
+            if v is None:
+                cells.append("")
+            elif probe:
+                cells.append(f"{v:.1f} ({100 * v / probe:.0f}%)")
+            else:
+                cells.append(f"{v:.1f}")
+        print(f"| {g} | {probe:.1f} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
