@@ -5,7 +5,7 @@
 
 use wide::f32x8;
 
-use super::vector::Vector;
+use super::vector::{Vector, partial};
 use super::{Dims, Kernels, Op, generic};
 use crate::Isa;
 
@@ -47,10 +47,8 @@ unsafe impl Vector for f32x8 {
     }
     #[inline(always)]
     unsafe fn load_partial(p: *const f32, n: usize, fill: f32) -> Self {
-        let mut a = [fill; 8];
-        // SAFETY: the caller guarantees `p..p + n` is readable, and `n < 8` fits in `a`.
-        unsafe { core::ptr::copy_nonoverlapping(p, a.as_mut_ptr(), n.min(8)) };
-        f32x8::new(a)
+        // SAFETY: the caller guarantees `p..p + n` is readable.
+        f32x8::new(unsafe { partial::<8>(p, n, fill) })
     }
     type Tail = (usize, f32);
     #[inline(always)]

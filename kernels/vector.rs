@@ -99,3 +99,16 @@ pub(crate) unsafe trait Vector: Copy {
     /// ... at each level) into lane order: lane `k` then holds the fold of `v_k`.
     unsafe fn unscramble(self) -> Self;
 }
+
+/// `[fill; N]` with its first `n` values (`n < N`) copied from `p`: the partial load of the
+/// paths that have no masked load.
+///
+/// # Safety
+/// `p..p + n` must be readable.
+#[inline(always)]
+pub(crate) unsafe fn partial<const N: usize>(p: *const f32, n: usize, fill: f32) -> [f32; N] {
+    let mut a = [fill; N];
+    // SAFETY: the caller guarantees `p..p + n` is readable; at most `N` values are written.
+    unsafe { core::ptr::copy_nonoverlapping(p, a.as_mut_ptr(), n.min(N)) };
+    a
+}

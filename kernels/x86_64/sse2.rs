@@ -3,7 +3,7 @@
 use core::arch::x86_64::*;
 
 use crate::Isa;
-use crate::kernels::vector::Vector;
+use crate::kernels::vector::{Vector, partial};
 use crate::kernels::{Dims, Kernels, Op, generic};
 
 pub(super) static KERNELS: Kernels = Kernels {
@@ -47,9 +47,7 @@ unsafe impl Vector for __m128 {
     }
     #[inline(always)]
     unsafe fn load_partial(p: *const f32, n: usize, fill: f32) -> Self {
-        let mut a = [fill; 4];
-        core::ptr::copy_nonoverlapping(p, a.as_mut_ptr(), n.min(4));
-        bytemuck::must_cast(a)
+        bytemuck::must_cast(partial::<4>(p, n, fill))
     }
     type Tail = (usize, f32);
     #[inline(always)]
