@@ -1,5 +1,5 @@
 //! Run-time detection: `Pooler::detect` picks the best path the CPU has, `with_isa` offers exactly
-//! the paths the CPU can run. `.ci/run` also runs this under `qemu-x86_64 -cpu Haswell` (no
+//! the paths the CPU can run. `.ci/run` also runs this under `qemu-x86_64 -cpu Haswell-noTSX` (no
 //! AVX-512) and `-cpu Nehalem` (no AVX), where std's own detection is the independent witness.
 
 use globalpool::{Isa, Pooler};
