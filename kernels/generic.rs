@@ -10,6 +10,7 @@ use super::canon::{
 };
 use super::vector::Vector;
 use super::{Dims, Op};
+use bytemuck::Zeroable;
 
 /// The most lanes of any path.
 const MAX_LANES: usize = 16;
@@ -591,111 +592,167 @@ unsafe fn nhwc_op<V: Vector, R: Reduce>(
                 }
                 continue;
             }
-            // Tiles of `t` vectors, then of t/2, t/4, ..., then a partial vector. Each count is a
-            // constant once inlined, so the accumulators stay in registers.
-            let t = R::tile::<V>();
+            // Chunks of at most `V::Chunk` channels, each reduced over all rows.
+            let width = V::Chunk::zeroed().as_mut().len();
             let mut c = 0;
-            c = nhwc_tiles::<V, R>(img, channels, rows, out, c, t, avg);
-            c = nhwc_tiles::<V, R>(img, channels, rows, out, c, t / 2, avg);
-            c = nhwc_tiles::<V, R>(img, channels, rows, out, c, t / 4, avg);
-            c = nhwc_tiles::<V, R>(img, channels, rows, out, c, t / 8, avg);
-            c = nhwc_tiles::<V, R>(img, channels, rows, out, c, t / 16, avg);
-            if channels > c {
-                nhwc_tile::<V, R>(img.add(c), channels, rows, out.add(c), 1, channels - c, avg);
+            while c < channels {
+                let w = (channels - c).min(width);
+                nhwc_chunk::<V, R>(img.add(c), channels, rows, out.add(c), w, avg);
+                c += w;
             }
         }
     }
 }
 
-/// Runs tiles of `count` vectors from channel `c` while they fit; returns the next channel.
+/// NHWC, 8 or more channels: `width` channels (at most `V::Chunk`) from `col`, over all `rows`,
+/// in blocks of `NHWC_TILE_BLOCK` rows (one running sum per lane inside a block). In each block
+/// the chunk's channel tiles run in turn, so the rows are read left to right one chunk wide
+/// (walking a whole image per tile instead defeats the prefetchers and the TLB on large inputs).
+/// Each tile accumulates the block in registers, then folds it into the running totals: the sums
+/// (or extremes) kept in `out` itself, the negated compensations in `err` on the stack.
 ///
 /// # Safety
-/// As for [`nhwc_tile`], for the image at `img` with `channels` channels and `rows` rows.
+/// `col + s * stride + [0, width)` readable for every row `s < rows`; `out..out + width`
+/// writable.
 #[inline(always)]
-unsafe fn nhwc_tiles<V: Vector, R: Reduce>(
-    img: *const f32,
-    channels: usize,
-    rows: usize,
-    out: *mut f32,
-    mut c: usize,
-    count: usize,
-    avg: bool,
-) -> usize {
-    let width = count * V::LANES;
-    if count == 0 {
-        return c;
-    }
-    while channels - c >= width {
-        // SAFETY: channels `c..c + width` are inside the image and its outputs.
-        unsafe { nhwc_tile::<V, R>(img.add(c), channels, rows, out.add(c), count, 0, avg) };
-        c += width;
-    }
-    c
-}
-
-/// NHWC, 8 or more channels: `count` channel vectors side by side (`partial == 0`), or one
-/// vector of `partial < LANES` channels, over all `rows`: one running sum per lane, added to the
-/// compensated total every `NHWC_TILE_BLOCK` rows.
-///
-/// # Safety
-/// `col + s * stride + [0, count * LANES)` (or `[0, partial)`) readable for every row `s`, and
-/// `out + [0, count * LANES)` (or `[0, partial)`) writable; `count <= MAX_TILE`.
-#[inline(always)]
-unsafe fn nhwc_tile<V: Vector, R: Reduce>(
+unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
     col: *const f32,
     stride: usize,
     rows: usize,
     out: *mut f32,
-    count: usize,
-    partial: usize,
+    width: usize,
     avg: bool,
 ) {
     let lanes = V::LANES;
-    // SAFETY: (for this whole block) every load is at `col + s * stride + t * LANES` with
-    // `s < rows`, `t < count`, and reads `LANES` values (`partial` when non-zero); stores likewise
-    // to `out`.
+    let mut err_buf = V::Chunk::zeroed();
+    let err = err_buf.as_mut().as_mut_ptr();
+    // SAFETY: (for this whole block) channels `< width` of rows `< rows` are readable, `out` and
+    // `err` have room for `width` values; the callees stay inside those.
     unsafe {
-        let tail = V::tail(partial.max(1), R::IDENTITY);
-        let mut sum = [V::splat(R::IDENTITY); MAX_TILE];
-        let mut neg_err = [V::splat(0.0); MAX_TILE];
-        // Max and min are not blocked: their order does not matter.
-        let block = if R::SUM { NHWC_TILE_BLOCK } else { rows };
+        for c in 0..width {
+            out.add(c).write(R::IDENTITY);
+        }
+        let t = R::tile::<V>();
         let mut start = 0;
         while start < rows {
-            let n = (rows - start).min(block);
-            let mut acc = [R::init::<V>(); MAX_TILE];
-            let mut q = col.add(start * stride);
-            for _ in 0..n {
-                for (t, a) in acc.iter_mut().enumerate().take(count) {
-                    let p = q.add(t * lanes);
-                    let x = if partial == 0 {
-                        V::load(p)
-                    } else {
-                        V::load_tail(p, tail)
-                    };
-                    *a = R::step(*a, x);
-                }
-                // After the last row this points past the input (`col` is inside a row), so it
-                // must not be an in-bounds `add`; it is never dereferenced then.
-                q = q.wrapping_add(stride);
-            }
-            let state = sum.iter_mut().zip(neg_err.iter_mut());
-            for ((s, e), &a) in state.zip(acc.iter()).take(count) {
-                let b = R::value(a);
-                if R::SUM {
-                    two_sum(s, e, b);
-                } else {
-                    *s = R::vec(*s, b);
-                }
+            let n = (rows - start).min(NHWC_TILE_BLOCK);
+            let base = col.add(start * stride);
+            // Tiles of `t` vectors, then of t/2, t/4, ..., then a partial vector. Each count is
+            // a constant once inlined, so the accumulators stay in registers.
+            let mut c = 0;
+            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t);
+            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t / 2);
+            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t / 4);
+            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t / 8);
+            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t / 16);
+            if width > c {
+                let (o, e) = (out.add(c), err.add(c));
+                nhwc_block::<V, R>(base.add(c), stride, n, o, e, 1, width - c);
             }
             start += n;
         }
-        for (t, (&s, &e)) in sum.iter().zip(neg_err.iter()).enumerate().take(count) {
-            let v = finish::<V, R>(s, e, avg, rows);
-            if partial == 0 {
-                v.store(out.add(t * lanes));
+        let mut c = 0;
+        while c + lanes <= width {
+            let v = finish::<V, R>(V::load(out.add(c)), V::load(err.add(c)), avg, rows);
+            v.store(out.add(c));
+            c += lanes;
+        }
+        if width > c {
+            let tail = V::tail(width - c, 0.0);
+            let s = V::load_tail(out.add(c), tail);
+            let e = V::load_tail(err.add(c), tail);
+            finish::<V, R>(s, e, avg, rows).store_partial(out.add(c), width - c);
+        }
+    }
+}
+
+/// [`nhwc_block`] on tiles of `count` vectors from channel `c` while they fit in `width`;
+/// returns the next channel. (Called with constant counts, so each inlined copy keeps its
+/// accumulators in registers.)
+///
+/// # Safety
+/// As for [`nhwc_block`] over channels `c..width`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn nhwc_tiles<V: Vector, R: Reduce>(
+    base: *const f32,
+    stride: usize,
+    n: usize,
+    out: *mut f32,
+    err: *mut f32,
+    width: usize,
+    mut c: usize,
+    count: usize,
+) -> usize {
+    if count == 0 {
+        return c;
+    }
+    while width - c >= count * V::LANES {
+        // SAFETY: channels `c..c + count * LANES` are inside the chunk.
+        unsafe {
+            nhwc_block::<V, R>(base.add(c), stride, n, out.add(c), err.add(c), count, 0);
+        }
+        c += count * V::LANES;
+    }
+    c
+}
+
+/// One block of `n` rows for `count` channel vectors side by side (`partial == 0`), or for one
+/// vector of `partial < LANES` channels, folded into the running totals at `out` and `err`.
+///
+/// # Safety
+/// `col + s * stride + [0, count * LANES)` (or `[0, partial)`) readable for `s < n`; `out` and
+/// `err` readable and writable over the same width.
+#[inline(always)]
+unsafe fn nhwc_block<V: Vector, R: Reduce>(
+    col: *const f32,
+    stride: usize,
+    n: usize,
+    out: *mut f32,
+    err: *mut f32,
+    count: usize,
+    partial: usize,
+) {
+    let lanes = V::LANES;
+    // SAFETY: (for this whole block) every access is at `t * LANES` (`t < count`) of a row
+    // `s < n` or of `out` / `err`, reading or writing `LANES` values (`partial` when non-zero).
+    unsafe {
+        let tail = V::tail(partial.max(1), R::IDENTITY);
+        let mut acc = [R::init::<V>(); MAX_TILE];
+        let mut q = col;
+        for _ in 0..n {
+            for (t, a) in acc.iter_mut().enumerate().take(count) {
+                *a = R::step(
+                    *a,
+                    if partial == 0 {
+                        V::load(q.add(t * lanes))
+                    } else {
+                        V::load_tail(q, tail)
+                    },
+                );
+            }
+            // After the last row this may point past the input (`col` is inside a row), so it
+            // must not be an in-bounds `add`; it is never dereferenced then.
+            q = q.wrapping_add(stride);
+        }
+        for (t, &a) in acc.iter().enumerate().take(count) {
+            let (o, e) = (out.add(t * lanes), err.add(t * lanes));
+            let (mut sum, mut neg_err) = if partial == 0 {
+                (V::load(o), V::load(e))
             } else {
-                v.store_partial(out, partial);
+                (V::load_tail(o, tail), V::load_tail(e, tail))
+            };
+            if R::SUM {
+                two_sum(&mut sum, &mut neg_err, R::value(a));
+            } else {
+                sum = R::vec(sum, R::value(a));
+            }
+            if partial == 0 {
+                sum.store(o);
+                neg_err.store(e);
+            } else {
+                sum.store_partial(o, partial);
+                neg_err.store_partial(e, partial);
             }
         }
     }

@@ -2,14 +2,19 @@
 //! instruction set. This is one of the two places (with the C ABI) where `unsafe` code lives.
 //!
 //! Layout follows memchr: [`vector`] is the small trait, [`generic`] holds each algorithm once,
-//! and each path (`x86_64/sse2.rs`, `x86_64/avx2.rs`, `x86_64/avx512.rs`, `portable.rs`)
-//! implements the trait for its register type plus two `#[target_feature]` entry points.
+//! and each path (`x86_64/{sse2,avx2,avx512}.rs`, `aarch64/neon.rs`, `wasm32/simd128.rs`,
+//! `portable.rs`) implements the trait for its register type plus two entry points
+//! (`#[target_feature]` ones where the feature is detected at run time).
 
+#[cfg(target_arch = "aarch64")]
+mod aarch64;
 pub(crate) mod canon;
 mod generic;
 mod portable;
 pub(crate) mod scalar;
 mod vector;
+#[cfg(target_arch = "wasm32")]
+mod wasm32;
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
 
@@ -90,6 +95,10 @@ pub(crate) fn for_isa(isa: Isa) -> Option<&'static Kernels> {
         Isa::Portable => Some(&portable::KERNELS),
         #[cfg(target_arch = "x86_64")]
         Isa::Sse2 | Isa::Avx2 | Isa::Avx512 => x86_64::for_isa(isa),
+        #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+        Isa::Neon => Some(&aarch64::neon::KERNELS),
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        Isa::Simd128 => Some(&wasm32::simd128::KERNELS),
         _ => None,
     }
 }

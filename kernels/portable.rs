@@ -35,6 +35,7 @@ unsafe impl Vector for f32x8 {
     const LANES: usize = 8;
     const TILE: usize = 4;
     type Mask = f32x8;
+    type Chunk = [f32; 64];
 
     #[inline(always)]
     unsafe fn splat(x: f32) -> Self {

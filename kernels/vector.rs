@@ -17,6 +17,9 @@ pub(crate) unsafe trait Vector: Copy {
     const TILE: usize;
     /// The result of a lane-wise comparison.
     type Mask: Copy;
+    /// Stack scratch for one NHWC channel chunk (`[f32; N]`: `N` channels per chunk, a few
+    /// kilobytes at most, small on the paths that run on microcontrollers).
+    type Chunk: bytemuck::Zeroable + AsMut<[f32]>;
 
     /// All lanes `x`.
     unsafe fn splat(x: f32) -> Self;

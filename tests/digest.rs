@@ -71,7 +71,10 @@ fn digest(p: globalpool::Pooler) -> u64 {
         let shape = Shape::new(b, c, s);
         let x = values(0x5EED + i as u64, b * c * s);
         // Values without specials too, so that finite sums reach the digest.
-        let finite: Vec<f32> = x.iter().map(|v| if v.is_finite() { *v } else { 0.5 }).collect();
+        let finite: Vec<f32> = x
+            .iter()
+            .map(|v| if v.is_finite() { *v } else { 0.5 })
+            .collect();
         for input in [&x, &finite] {
             for layout in LAYOUTS {
                 for op in OPS {

@@ -202,3 +202,15 @@ fn scalar_and_portable_always_available() {
     assert!(globalpool::Pooler::with_isa(Isa::Portable).is_some());
     assert!(paths().len() >= 2);
 }
+
+/// NHWC channel counts past every path's chunk width (64 to 1024 channels), so that chunk
+/// boundaries and the partial last chunk are crossed on every path.
+#[test]
+fn wide_nhwc_chunks_match_scalar_bitwise() {
+    for c in [65, 257, 513, 1025, 1100, 2049] {
+        for s in [1, 3, 33, 70] {
+            let x = values((c * 7 + s) as u64, c * s, 10);
+            compare_all(&x, Shape::new(1, c, s)).unwrap();
+        }
+    }
+}

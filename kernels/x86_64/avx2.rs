@@ -58,6 +58,7 @@ unsafe impl Vector for __m256 {
     const LANES: usize = 8;
     const TILE: usize = 8;
     type Mask = __m256;
+    type Chunk = [f32; 512];
 
     // No `unsafe` blocks below: each body only calls intrinsics of the enabled features, and
     // the trait's contract (AVX2 present, pointers valid as stated) is exactly theirs.

@@ -71,6 +71,7 @@ unsafe impl Vector for __m512 {
     const LANES: usize = 16;
     const TILE: usize = 16;
     type Mask = __mmask16;
+    type Chunk = [f32; 1024];
 
     // No `unsafe` blocks below: each body only calls intrinsics of the enabled features, and
     // the trait's contract (AVX-512F present, pointers valid as stated) is exactly theirs.

@@ -33,6 +33,7 @@ unsafe impl Vector for __m128 {
     const LANES: usize = 4;
     const TILE: usize = 8;
     type Mask = __m128;
+    type Chunk = [f32; 256];
 
     // Bodies call SSE/SSE2 intrinsics without `unsafe` blocks: the trait's contract (pointers
     // valid as stated; SSE2 is always present) is exactly theirs.

@@ -1,0 +1,157 @@
+//! The wasm `simd128` path: 4 lanes.
+//!
+//! WebAssembly's `f32x4.max` / `f32x4.min` are IEEE 754-2019 `maximum` / `minimum`
+//! (NaN-propagating, `-0.0 < +0.0`), so max and min need no extra state here.
+
+use core::arch::wasm32::*;
+
+use crate::Isa;
+use crate::kernels::vector::{Vector, partial};
+use crate::kernels::{Dims, Kernels, Op, generic};
+
+pub(in crate::kernels) static KERNELS: Kernels = Kernels {
+    isa: Isa::Simd128,
+    f32_nchw: nchw,
+    f32_nhwc: nhwc,
+};
+
+/// # Safety
+/// See `F32Kernel` (`simd128` is enabled by the build).
+unsafe fn nchw(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
+    // SAFETY: passed on from the caller; `simd128` is part of the build.
+    unsafe { generic::nchw::<v128>(input, output, dims, op) }
+}
+
+/// # Safety
+/// See `F32Kernel` (`simd128` is enabled by the build).
+unsafe fn nhwc(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
+    // SAFETY: passed on from the caller; `simd128` is part of the build.
+    unsafe { generic::nhwc::<v128>(input, output, dims, op) }
+}
+
+// SAFETY: this module is only compiled when the build enables `simd128`, so the module does not
+// validate (and nothing runs) on an engine without it; pointer contracts are those of the trait.
+#[allow(unsafe_op_in_unsafe_fn)]
+unsafe impl Vector for v128 {
+    const LANES: usize = 4;
+    const TILE: usize = 8;
+    type Mask = v128;
+    type Chunk = [f32; 256];
+
+    // No `unsafe` blocks below: each body only calls `simd128` intrinsics (part of the build), and
+    // the trait's contract (pointers valid as stated) is exactly theirs. wasm loads and stores
+    // need no alignment.
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        f32x4_splat(x)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        v128_load(p.cast())
+    }
+    #[inline(always)]
+    unsafe fn load_partial(p: *const f32, n: usize, fill: f32) -> Self {
+        let a = partial::<4>(p, n, fill);
+        v128_load(a.as_ptr().cast())
+    }
+    type Tail = (usize, f32);
+    #[inline(always)]
+    unsafe fn tail(n: usize, fill: f32) -> Self::Tail {
+        (n, fill)
+    }
+    #[inline(always)]
+    unsafe fn load_tail(p: *const f32, (n, fill): Self::Tail) -> Self {
+        Self::load_partial(p, n, fill)
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        v128_store(p.cast(), self)
+    }
+    #[inline(always)]
+    unsafe fn store_partial(self, p: *mut f32, n: usize) {
+        let mut a = [0.0f32; 4];
+        v128_store(a.as_mut_ptr().cast(), self);
+        core::ptr::copy_nonoverlapping(a.as_ptr(), p, n.min(4));
+    }
+    #[inline(always)]
+    unsafe fn add(self, b: Self) -> Self {
+        f32x4_add(self, b)
+    }
+    #[inline(always)]
+    unsafe fn sub(self, b: Self) -> Self {
+        f32x4_sub(self, b)
+    }
+    #[inline(always)]
+    unsafe fn div(self, b: Self) -> Self {
+        f32x4_div(self, b)
+    }
+    #[inline(always)]
+    unsafe fn max(self, b: Self) -> Self {
+        f32x4_max(self, b)
+    }
+    #[inline(always)]
+    unsafe fn min(self, b: Self) -> Self {
+        f32x4_min(self, b)
+    }
+    #[inline(always)]
+    unsafe fn is_nan(self) -> Self::Mask {
+        v128_not(f32x4_eq(self, self))
+    }
+    #[inline(always)]
+    unsafe fn is_finite(self) -> Self::Mask {
+        f32x4_lt(f32x4_abs(self), f32x4_splat(f32::INFINITY))
+    }
+    #[inline(always)]
+    unsafe fn select(m: Self::Mask, a: Self, b: Self) -> Self {
+        v128_bitselect(a, b, m)
+    }
+    type Ext = v128;
+    #[inline(always)]
+    unsafe fn ext_init<const MAX: bool>() -> Self::Ext {
+        f32x4_splat(if MAX {
+            f32::NEG_INFINITY
+        } else {
+            f32::INFINITY
+        })
+    }
+    #[inline(always)]
+    unsafe fn ext_step<const MAX: bool>(acc: Self::Ext, x: Self) -> Self::Ext {
+        if MAX {
+            f32x4_max(acc, x)
+        } else {
+            f32x4_min(acc, x)
+        }
+    }
+    #[inline(always)]
+    unsafe fn ext_merge<const MAX: bool>(a: Self::Ext, b: Self::Ext) -> Self::Ext {
+        if MAX {
+            f32x4_max(a, b)
+        } else {
+            f32x4_min(a, b)
+        }
+    }
+    #[inline(always)]
+    unsafe fn ext_finish<const MAX: bool>(acc: Self::Ext) -> Self {
+        acc
+    }
+    #[inline(always)]
+    unsafe fn fold_pair(a: Self, b: Self, level: u32) -> (Self, Self) {
+        if level == 0 {
+            // [a0 a1 b0 b1], [a2 a3 b2 b3]
+            (
+                u32x4_shuffle::<0, 1, 4, 5>(a, b),
+                u32x4_shuffle::<2, 3, 6, 7>(a, b),
+            )
+        } else {
+            // [a0 a2 b0 b2], [a1 a3 b1 b3]
+            (
+                u32x4_shuffle::<0, 2, 4, 6>(a, b),
+                u32x4_shuffle::<1, 3, 5, 7>(a, b),
+            )
+        }
+    }
+    #[inline(always)]
+    unsafe fn unscramble(self) -> Self {
+        self
+    }
+}
