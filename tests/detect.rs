@@ -48,3 +48,16 @@ fn detect_picks_the_best_x86_path() {
     assert!(Pooler::with_isa(Isa::Neon).is_none());
     assert!(Pooler::with_isa(Isa::Simd128).is_none());
 }
+
+#[cfg(target_arch = "aarch64")]
+#[test]
+fn detect_picks_neon_on_aarch64() {
+    assert_eq!(Pooler::detect().isa(), Isa::Neon);
+    assert!(Pooler::with_isa(Isa::Sse2).is_none());
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[test]
+fn detect_picks_simd128_on_wasm_with_simd() {
+    assert_eq!(Pooler::detect().isa(), Isa::Simd128);
+}
