@@ -6,7 +6,7 @@
 use core::arch::aarch64::*;
 
 use crate::Isa;
-use crate::kernels::vector::{Vector, partial};
+use crate::kernels::vector::Vector;
 use crate::kernels::{Dims, Kernels, Op, generic};
 
 pub(in crate::kernels) static KERNELS: Kernels = Kernels {
@@ -50,8 +50,13 @@ unsafe impl Vector for float32x4_t {
     }
     #[inline(always)]
     unsafe fn load_partial(p: *const f32, n: usize, fill: f32) -> Self {
-        let a = partial::<4>(p, n, fill);
-        vld1q_f32(a.as_ptr())
+        // Lane loads straight into a vector of `fill`: reads exactly `n` values (1 to 3).
+        let f = vdupq_n_f32(fill);
+        match n {
+            1 => vld1q_lane_f32::<0>(p, f),
+            2 => vcombine_f32(vld1_f32(p), vget_low_f32(f)),
+            _ => vld1q_lane_f32::<2>(p.add(2), vcombine_f32(vld1_f32(p), vget_low_f32(f))),
+        }
     }
     type Tail = (usize, f32);
     #[inline(always)]

@@ -6,7 +6,7 @@
 use core::arch::wasm32::*;
 
 use crate::Isa;
-use crate::kernels::vector::{Vector, partial};
+use crate::kernels::vector::Vector;
 use crate::kernels::{Dims, Kernels, Op, generic};
 
 pub(in crate::kernels) static KERNELS: Kernels = Kernels {
@@ -51,8 +51,13 @@ unsafe impl Vector for v128 {
     }
     #[inline(always)]
     unsafe fn load_partial(p: *const f32, n: usize, fill: f32) -> Self {
-        let a = partial::<4>(p, n, fill);
-        v128_load(a.as_ptr().cast())
+        // Lane loads straight into a vector of `fill`: reads exactly `n` values (1 to 3).
+        let f = f32x4_splat(fill);
+        match n {
+            1 => v128_load32_lane::<0>(f, p.cast()),
+            2 => v128_load64_lane::<0>(f, p.cast()),
+            _ => v128_load32_lane::<2>(v128_load64_lane::<0>(f, p.cast()), p.add(2).cast()),
+        }
     }
     type Tail = (usize, f32);
     #[inline(always)]
