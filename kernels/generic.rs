@@ -271,19 +271,22 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool>(
     // SAFETY: (for this whole block) rows `row..row + group` are inside `input`, their outputs
     // inside `output`.
     unsafe {
+        // Each row of a group is reduced to one vector by the same (inlined once) code; the
+        // fixed tree then folds the group's vectors with constant indices.
+        let mut folded = [V::splat(R::IDENTITY); MAX_LANES];
         let mut row = 0;
         while row < rows {
             let group = (rows - row).min(V::LANES);
-            let one = Rows::<V, SHORT> {
-                base: input.add(row * len),
-                len,
-                group,
-                tail,
-            };
+            if group < V::LANES {
+                folded = [V::splat(R::IDENTITY); MAX_LANES];
+            }
+            for (k, f) in folded.iter_mut().enumerate().take(group) {
+                *f = block::<V, R, SHORT>(input.add((row + k) * len), len, tail);
+            }
             let v = match V::LANES {
-                4 => tree4::<V, R, SHORT>(&one, 0),
-                8 => tree8::<V, R, SHORT>(&one, 0),
-                _ => tree16::<V, R, SHORT>(&one, 0),
+                4 => tree4::<V, R>(&folded, 0),
+                8 => tree8::<V, R>(&folded, 0),
+                _ => tree16::<V, R>(&folded, 0),
             }
             .unscramble();
             let v = finish::<V, R>(v, V::splat(0.0), avg, len);
@@ -433,82 +436,59 @@ unsafe fn hfold<V: Vector, R: Reduce>(v: V) -> f32 {
     lanes[0]
 }
 
-/// `group` consecutive NCHW rows of `len <= NCHW_BLOCK` values from `base`. (A struct with an
-/// inlined method, not a closure: closures do not inherit `#[target_feature]`, so the
-/// intrinsics in one would become calls.)
-struct Rows<V: Vector, const SHORT: bool> {
-    base: *const f32,
-    len: usize,
-    group: usize,
-    tail: V::Tail,
-}
-
-impl<V: Vector, const SHORT: bool> Rows<V, SHORT> {
-    /// Row `k` reduced to one vector (the identity beyond `group`).
-    ///
-    /// # Safety
-    /// As for every [`Vector`] method; rows `0..group` readable.
-    #[inline(always)]
-    unsafe fn row<R: Reduce>(&self, k: usize) -> V {
-        // SAFETY: row `k < group` is readable (the caller's obligation).
-        unsafe {
-            if k < self.group {
-                block::<V, R, SHORT>(self.base.add(k * self.len), self.len, self.tail)
-            } else {
-                V::splat(R::IDENTITY)
-            }
-        }
-    }
-}
-
-/// The transposed lane folds of rows `k` and `k + 1`: one level.
+/// The transposed lane folds of vectors `v[k]` and `v[k + 1]`: one level (indices are
+/// constants once inlined: `k + 1 < MAX_LANES`).
 ///
 /// # Safety
-/// As for [`Rows::row`].
+/// As for every [`Vector`] method.
 #[inline(always)]
-unsafe fn tree2<V: Vector, R: Reduce, const S: bool>(rows: &Rows<V, S>, k: usize) -> V {
+unsafe fn tree2<V: Vector, R: Reduce>(v: &[V; MAX_LANES], k: usize) -> V {
     // SAFETY: passed on from the caller.
     unsafe {
-        let (lo, hi) = V::fold_pair(rows.row::<R>(k), rows.row::<R>(k + 1), 0);
+        let (a, b) = match v.get(k..k + 2) {
+            Some(&[a, b]) => (a, b),
+            _ => (V::splat(R::IDENTITY), V::splat(R::IDENTITY)), // not reached: k + 1 < 16
+        };
+        let (lo, hi) = V::fold_pair(a, b, 0);
         R::vec(lo, hi)
     }
 }
 
-/// Four rows from `k`: two levels.
+/// Four vectors from `k`: two levels.
 ///
 /// # Safety
 /// As for [`tree2`].
 #[inline(always)]
-unsafe fn tree4<V: Vector, R: Reduce, const S: bool>(rows: &Rows<V, S>, k: usize) -> V {
+unsafe fn tree4<V: Vector, R: Reduce>(v: &[V; MAX_LANES], k: usize) -> V {
     // SAFETY: passed on from the caller.
     unsafe {
-        let (lo, hi) = V::fold_pair(tree2::<V, R, S>(rows, k), tree2::<V, R, S>(rows, k + 2), 1);
+        let (lo, hi) = V::fold_pair(tree2::<V, R>(v, k), tree2::<V, R>(v, k + 2), 1);
         R::vec(lo, hi)
     }
 }
 
-/// Eight rows from `k`: three levels.
+/// Eight vectors from `k`: three levels.
 ///
 /// # Safety
 /// As for [`tree2`].
 #[inline(always)]
-unsafe fn tree8<V: Vector, R: Reduce, const S: bool>(rows: &Rows<V, S>, k: usize) -> V {
+unsafe fn tree8<V: Vector, R: Reduce>(v: &[V; MAX_LANES], k: usize) -> V {
     // SAFETY: passed on from the caller.
     unsafe {
-        let (lo, hi) = V::fold_pair(tree4::<V, R, S>(rows, k), tree4::<V, R, S>(rows, k + 4), 2);
+        let (lo, hi) = V::fold_pair(tree4::<V, R>(v, k), tree4::<V, R>(v, k + 4), 2);
         R::vec(lo, hi)
     }
 }
 
-/// Sixteen rows from `k`: four levels.
+/// Sixteen vectors from `k`: four levels.
 ///
 /// # Safety
 /// As for [`tree2`].
 #[inline(always)]
-unsafe fn tree16<V: Vector, R: Reduce, const S: bool>(rows: &Rows<V, S>, k: usize) -> V {
+unsafe fn tree16<V: Vector, R: Reduce>(v: &[V; MAX_LANES], k: usize) -> V {
     // SAFETY: passed on from the caller.
     unsafe {
-        let (lo, hi) = V::fold_pair(tree8::<V, R, S>(rows, k), tree8::<V, R, S>(rows, k + 8), 3);
+        let (lo, hi) = V::fold_pair(tree8::<V, R>(v, k), tree8::<V, R>(v, k + 8), 3);
         R::vec(lo, hi)
     }
 }
