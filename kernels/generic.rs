@@ -18,6 +18,10 @@ const MAX_LANES: usize = 16;
 const MAX_ACC: usize = NCHW_PARTIALS / 4;
 /// The most channel vectors of any path's NHWC tile.
 const MAX_TILE: usize = 16;
+/// NHWC rows a tile walks before the next tile of its chunk (a multiple of the canonical block):
+/// short enough for the walk to stay in the TLB and L2, long enough that the running totals
+/// rarely go through memory.
+const NHWC_SUPERBLOCK: usize = 8 * NHWC_TILE_BLOCK;
 /// The longest period of the NHWC flat path: `16 * 7` values.
 const MAX_PERIOD: usize = 16 * (NHWC_FLAT_BELOW - 1);
 
@@ -31,7 +35,7 @@ pub(crate) trait Reduce {
     /// The running state of the hot loops.
     type Acc<V: Vector>: Copy;
     /// Accumulators per NCHW row: `NCHW_PARTIALS / LANES` for the sum (the canonical order);
-    /// two for max / min, whose order does not matter.
+    /// the path's `EXT_ACCUMULATORS` for max / min, whose order does not matter.
     fn accumulators<V: Vector>() -> usize;
     /// Channel vectors per NHWC tile (fewer when the state takes more registers).
     fn tile<V: Vector>() -> usize;
@@ -127,12 +131,11 @@ impl<const MAX: bool> Reduce for Ext<MAX> {
     type Acc<V: Vector> = V::Ext;
     #[inline(always)]
     fn accumulators<V: Vector>() -> usize {
-        2
+        V::EXT_ACCUMULATORS
     }
     #[inline(always)]
     fn tile<V: Vector>() -> usize {
-        // The x86 state is three registers per channel vector.
-        (V::TILE / 2).max(1)
+        V::EXT_TILE
     }
     #[inline(always)]
     unsafe fn init<V: Vector>() -> V::Ext {
@@ -585,11 +588,11 @@ unsafe fn nhwc_op<V: Vector, R: Reduce>(
 }
 
 /// NHWC, 8 or more channels: `width` channels (at most `V::Chunk`) from `col`, over all `rows`,
-/// in blocks of `NHWC_TILE_BLOCK` rows (one running sum per lane inside a block). In each block
-/// the chunk's channel tiles run in turn, so the rows are read left to right one chunk wide
-/// (walking a whole image per tile instead defeats the prefetchers and the TLB on large inputs).
-/// Each tile accumulates the block in registers, then folds it into the running totals: the sums
-/// (or extremes) kept in `out` itself, the negated compensations in `err` on the stack.
+/// in superblocks of `NHWC_SUPERBLOCK` rows. In each superblock the chunk's channel tiles run in
+/// turn (walking a whole large image per tile instead defeats the prefetchers and the TLB);
+/// each tile adds its rows block by block (`NHWC_TILE_BLOCK` rows, one running sum per lane) to
+/// running totals kept in registers and, between superblocks, in `out` itself (sums or
+/// extremes) and in `err` on the stack (negated compensations).
 ///
 /// # Safety
 /// `col + s * stride + [0, width)` readable for every row `s < rows`; `out..out + width`
@@ -615,7 +618,7 @@ unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
         let t = R::tile::<V>();
         let mut start = 0;
         while start < rows {
-            let n = (rows - start).min(NHWC_TILE_BLOCK);
+            let n = (rows - start).min(NHWC_SUPERBLOCK);
             let base = col.add(start * stride);
             // Tiles of `t` vectors, then of t/2, t/4, ..., then a partial vector. Each count is
             // a constant once inlined, so the accumulators stay in registers.
@@ -677,8 +680,10 @@ unsafe fn nhwc_tiles<V: Vector, R: Reduce>(
     c
 }
 
-/// One block of `n` rows for `count` channel vectors side by side (`partial == 0`), or for one
-/// vector of `partial < LANES` channels, folded into the running totals at `out` and `err`.
+/// `n` rows (at most a superblock, starting at a block boundary) for `count` channel vectors
+/// side by side (`partial == 0`), or for one vector of `partial < LANES` channels: the running
+/// totals are loaded from `out` and `err`, updated block by block (`NHWC_TILE_BLOCK` rows) in
+/// registers, and stored back.
 ///
 /// # Safety
 /// `col + s * stride + [0, count * LANES)` (or `[0, partial)`) readable for `s < n`; `out` and
@@ -698,41 +703,57 @@ unsafe fn nhwc_block<V: Vector, R: Reduce>(
     // `s < n` or of `out` / `err`, reading or writing `LANES` values (`partial` when non-zero).
     unsafe {
         let tail = V::tail(partial.max(1), R::IDENTITY);
-        let mut acc = [R::init::<V>(); MAX_TILE];
+        let mut sum = [V::splat(R::IDENTITY); MAX_TILE];
+        let mut neg_err = [V::splat(0.0); MAX_TILE];
+        for (t, (s, e)) in sum
+            .iter_mut()
+            .zip(neg_err.iter_mut())
+            .enumerate()
+            .take(count)
+        {
+            let (o, r) = (out.add(t * lanes), err.add(t * lanes));
+            (*s, *e) = if partial == 0 {
+                (V::load(o), V::load(r))
+            } else {
+                (V::load_tail(o, tail), V::load_tail(r, tail))
+            };
+        }
         let mut q = col;
-        for _ in 0..n {
-            for (t, a) in acc.iter_mut().enumerate().take(count) {
-                *a = R::step(
-                    *a,
-                    if partial == 0 {
+        let mut start = 0;
+        while start < n {
+            let m = (n - start).min(NHWC_TILE_BLOCK);
+            let mut acc = [R::init::<V>(); MAX_TILE];
+            for _ in 0..m {
+                for (t, a) in acc.iter_mut().enumerate().take(count) {
+                    let x = if partial == 0 {
                         V::load(q.add(t * lanes))
                     } else {
                         V::load_tail(q, tail)
-                    },
-                );
+                    };
+                    *a = R::step(*a, x);
+                }
+                // After the last row this may point past the input (`col` is inside a row), so
+                // it must not be an in-bounds `add`; it is never dereferenced then.
+                q = q.wrapping_add(stride);
             }
-            // After the last row this may point past the input (`col` is inside a row), so it
-            // must not be an in-bounds `add`; it is never dereferenced then.
-            q = q.wrapping_add(stride);
+            let state = sum.iter_mut().zip(neg_err.iter_mut());
+            for ((s, e), &a) in state.zip(acc.iter()).take(count) {
+                if R::SUM {
+                    two_sum(s, e, R::value(a));
+                } else {
+                    *s = R::vec(*s, R::value(a));
+                }
+            }
+            start += m;
         }
-        for (t, &a) in acc.iter().enumerate().take(count) {
-            let (o, e) = (out.add(t * lanes), err.add(t * lanes));
-            let (mut sum, mut neg_err) = if partial == 0 {
-                (V::load(o), V::load(e))
-            } else {
-                (V::load_tail(o, tail), V::load_tail(e, tail))
-            };
-            if R::SUM {
-                two_sum(&mut sum, &mut neg_err, R::value(a));
-            } else {
-                sum = R::vec(sum, R::value(a));
-            }
+        for (t, (s, e)) in sum.iter().zip(neg_err.iter()).enumerate().take(count) {
+            let (o, r) = (out.add(t * lanes), err.add(t * lanes));
             if partial == 0 {
-                sum.store(o);
-                neg_err.store(e);
+                s.store(o);
+                e.store(r);
             } else {
-                sum.store_partial(o, partial);
-                neg_err.store_partial(e, partial);
+                s.store_partial(o, partial);
+                e.store_partial(r, partial);
             }
         }
     }

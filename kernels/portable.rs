@@ -34,6 +34,8 @@ unsafe fn nhwc(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
 unsafe impl Vector for f32x8 {
     const LANES: usize = 8;
     const TILE: usize = 4;
+    const EXT_ACCUMULATORS: usize = 4;
+    const EXT_TILE: usize = 4;
     type Mask = f32x8;
     type Chunk = [f32; 64];
 

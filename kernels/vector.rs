@@ -15,6 +15,11 @@ pub(crate) unsafe trait Vector: Copy {
     const LANES: usize;
     /// Channel vectors per NHWC tile (how many independent column groups are kept in registers).
     const TILE: usize;
+    /// Accumulators per NCHW row for max / min (at most 16; their order does not matter, so
+    /// this is only a question of registers: see [`Vector::Ext`]).
+    const EXT_ACCUMULATORS: usize;
+    /// Channel vectors per NHWC tile for max / min.
+    const EXT_TILE: usize;
     /// The result of a lane-wise comparison.
     type Mask: Copy;
     /// Stack scratch for one NHWC channel chunk (`[f32; N]`: `N` channels per chunk, a few

@@ -35,6 +35,8 @@ unsafe fn nhwc(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
 unsafe impl Vector for float32x4_t {
     const LANES: usize = 4;
     const TILE: usize = 16;
+    const EXT_ACCUMULATORS: usize = 16;
+    const EXT_TILE: usize = 16;
     type Mask = uint32x4_t;
     type Chunk = [f32; 256];
 

@@ -35,6 +35,8 @@ unsafe fn nhwc(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
 unsafe impl Vector for v128 {
     const LANES: usize = 4;
     const TILE: usize = 8;
+    const EXT_ACCUMULATORS: usize = 16;
+    const EXT_TILE: usize = 8;
     type Mask = v128;
     type Chunk = [f32; 256];
 

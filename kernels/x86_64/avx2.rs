@@ -57,6 +57,8 @@ unsafe fn unord(a: __m256, b: __m256) -> __m256 {
 unsafe impl Vector for __m256 {
     const LANES: usize = 8;
     const TILE: usize = 8;
+    const EXT_ACCUMULATORS: usize = 2;
+    const EXT_TILE: usize = 4;
     type Mask = __m256;
     type Chunk = [f32; 512];
 

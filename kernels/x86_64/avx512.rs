@@ -70,6 +70,8 @@ unsafe fn and(a: __m512, b: __m512) -> __m512 {
 unsafe impl Vector for __m512 {
     const LANES: usize = 16;
     const TILE: usize = 16;
+    const EXT_ACCUMULATORS: usize = 2;
+    const EXT_TILE: usize = 8;
     type Mask = __mmask16;
     type Chunk = [f32; 1024];
 

@@ -32,6 +32,8 @@ unsafe fn nhwc(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
 unsafe impl Vector for __m128 {
     const LANES: usize = 4;
     const TILE: usize = 8;
+    const EXT_ACCUMULATORS: usize = 2;
+    const EXT_TILE: usize = 4;
     type Mask = __m128;
     type Chunk = [f32; 256];
 
