@@ -10,7 +10,6 @@ use super::canon::{
 };
 use super::vector::Vector;
 use super::{Dims, Op};
-use bytemuck::Zeroable;
 
 /// The most lanes of any path.
 const MAX_LANES: usize = 16;
@@ -576,7 +575,7 @@ unsafe fn nhwc_op<V: Vector, R: Reduce>(
                 continue;
             }
             // Chunks of at most `V::Chunk` channels, each reduced over all rows.
-            let width = V::Chunk::zeroed().as_mut().len();
+            let width = core::mem::size_of::<V::Chunk>() / core::mem::size_of::<f32>();
             let mut c = 0;
             while c < channels {
                 let w = (channels - c).min(width);
@@ -607,14 +606,13 @@ unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
     avg: bool,
 ) {
     let lanes = V::LANES;
-    let mut err_buf = V::Chunk::zeroed();
-    let err = err_buf.as_mut().as_mut_ptr();
+    // Not initialized: the first superblock writes every value before anything reads it.
+    let mut err_buf = core::mem::MaybeUninit::<V::Chunk>::uninit();
+    let err = err_buf.as_mut_ptr().cast::<f32>();
     // SAFETY: (for this whole block) channels `< width` of rows `< rows` are readable, `out` and
-    // `err` have room for `width` values; the callees stay inside those.
+    // `err` have room for `width <= size_of::<V::Chunk>() / 4` values; the callees stay inside
+    // those, and read `out` / `err` only after the first superblock has written them.
     unsafe {
-        for c in 0..width {
-            out.add(c).write(R::IDENTITY);
-        }
         let t = R::tile::<V>();
         let mut start = 0;
         while start < rows {
@@ -622,15 +620,16 @@ unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
             let base = col.add(start * stride);
             // Tiles of `t` vectors, then of t/2, t/4, ..., then a partial vector. Each count is
             // a constant once inlined, so the accumulators stay in registers.
+            let first = start == 0;
             let mut c = 0;
-            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t);
-            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t / 2);
-            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t / 4);
-            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t / 8);
-            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t / 16);
+            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t, first);
+            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t / 2, first);
+            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t / 4, first);
+            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t / 8, first);
+            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t / 16, first);
             if width > c {
                 let (o, e) = (out.add(c), err.add(c));
-                nhwc_block::<V, R>(base.add(c), stride, n, o, e, 1, width - c);
+                nhwc_block::<V, R>(base.add(c), stride, n, o, e, 1, width - c, first);
             }
             start += n;
         }
@@ -666,6 +665,7 @@ unsafe fn nhwc_tiles<V: Vector, R: Reduce>(
     width: usize,
     mut c: usize,
     count: usize,
+    first: bool,
 ) -> usize {
     if count == 0 {
         return c;
@@ -673,7 +673,16 @@ unsafe fn nhwc_tiles<V: Vector, R: Reduce>(
     while width - c >= count * V::LANES {
         // SAFETY: channels `c..c + count * LANES` are inside the chunk.
         unsafe {
-            nhwc_block::<V, R>(base.add(c), stride, n, out.add(c), err.add(c), count, 0);
+            nhwc_block::<V, R>(
+                base.add(c),
+                stride,
+                n,
+                out.add(c),
+                err.add(c),
+                count,
+                0,
+                first,
+            );
         }
         c += count * V::LANES;
     }
@@ -682,12 +691,13 @@ unsafe fn nhwc_tiles<V: Vector, R: Reduce>(
 
 /// `n` rows (at most a superblock, starting at a block boundary) for `count` channel vectors
 /// side by side (`partial == 0`), or for one vector of `partial < LANES` channels: the running
-/// totals are loaded from `out` and `err`, updated block by block (`NHWC_TILE_BLOCK` rows) in
-/// registers, and stored back.
+/// totals start empty (`first`) or are loaded from `out` and `err`, are updated block by block
+/// (`NHWC_TILE_BLOCK` rows) in registers, and are stored back.
 ///
 /// # Safety
 /// `col + s * stride + [0, count * LANES)` (or `[0, partial)`) readable for `s < n`; `out` and
-/// `err` readable and writable over the same width.
+/// `err` writable over the same width, and readable (initialized) unless `first`.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn nhwc_block<V: Vector, R: Reduce>(
     col: *const f32,
@@ -697,6 +707,7 @@ unsafe fn nhwc_block<V: Vector, R: Reduce>(
     err: *mut f32,
     count: usize,
     partial: usize,
+    first: bool,
 ) {
     let lanes = V::LANES;
     // SAFETY: (for this whole block) every access is at `t * LANES` (`t < count`) of a row
@@ -705,12 +716,8 @@ unsafe fn nhwc_block<V: Vector, R: Reduce>(
         let tail = V::tail(partial.max(1), R::IDENTITY);
         let mut sum = [V::splat(R::IDENTITY); MAX_TILE];
         let mut neg_err = [V::splat(0.0); MAX_TILE];
-        for (t, (s, e)) in sum
-            .iter_mut()
-            .zip(neg_err.iter_mut())
-            .enumerate()
-            .take(count)
-        {
+        let state = sum.iter_mut().zip(neg_err.iter_mut());
+        for (t, (s, e)) in state.enumerate().take(if first { 0 } else { count }) {
             let (o, r) = (out.add(t * lanes), err.add(t * lanes));
             (*s, *e) = if partial == 0 {
                 (V::load(o), V::load(r))

@@ -22,9 +22,9 @@ pub(crate) unsafe trait Vector: Copy {
     const EXT_TILE: usize;
     /// The result of a lane-wise comparison.
     type Mask: Copy;
-    /// Stack scratch for one NHWC channel chunk (`[f32; N]`: `N` channels per chunk, a few
+    /// Stack scratch for one NHWC channel chunk: `[f32; N]`, `N` channels per chunk (a few
     /// kilobytes at most, small on the paths that run on microcontrollers).
-    type Chunk: bytemuck::Zeroable + AsMut<[f32]>;
+    type Chunk: bytemuck::Pod;
 
     /// All lanes `x`.
     unsafe fn splat(x: f32) -> Self;

@@ -32,13 +32,17 @@ fn small_shapes_every_path() {
     }
 }
 
-/// One row longer than an NCHW block, and an NHWC column longer than a tile block.
+/// One row longer than an NCHW block, and NHWC columns longer than a tile block and than a
+/// superblock.
 #[test]
 fn multi_block() {
     let x = values(11, 4100, 5);
     compare_all(&x, Shape::new(1, 1, 4100)).unwrap();
     let x = values(12, 8 * 40, 5);
     compare_all(&x, Shape::new(1, 8, 40)).unwrap();
+    // Two NHWC superblocks (256 rows each): the running totals go through memory once.
+    let x = values(13, 9 * 300, 5);
+    compare_all(&x, Shape::new(1, 9, 300)).unwrap();
     let run: Vec<_> = common::paths().iter().map(|p| p.isa().name()).collect();
     println!("paths checked: {run:?}");
 }
