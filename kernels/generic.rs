@@ -17,10 +17,6 @@ const MAX_LANES: usize = 16;
 const MAX_ACC: usize = NCHW_PARTIALS / 4;
 /// The most channel vectors of any path's NHWC tile.
 const MAX_TILE: usize = 16;
-/// NHWC rows a tile walks before the next tile of its chunk (a multiple of the canonical block):
-/// short enough for the walk to stay in the TLB and L2, long enough that the running totals
-/// rarely go through memory.
-const NHWC_SUPERBLOCK: usize = 8 * NHWC_TILE_BLOCK;
 /// The longest period of the NHWC flat path: `16 * 7` values.
 const MAX_PERIOD: usize = 16 * (NHWC_FLAT_BELOW - 1);
 
@@ -58,6 +54,12 @@ pub(crate) trait Reduce {
     /// # Safety
     /// As for every [`Vector`] method.
     unsafe fn value<V: Vector>(acc: Self::Acc<V>) -> V;
+    /// A state equivalent to one that [`Reduce::value`] gave `v`: what continues a state that
+    /// went through memory.
+    ///
+    /// # Safety
+    /// As for every [`Vector`] method.
+    unsafe fn resume<V: Vector>(v: V) -> Self::Acc<V>;
     /// Lane-wise combination of two values (the lane folds).
     ///
     /// # Safety
@@ -110,6 +112,10 @@ impl Reduce for Add {
         acc
     }
     #[inline(always)]
+    unsafe fn resume<V: Vector>(v: V) -> V {
+        v
+    }
+    #[inline(always)]
     unsafe fn vec<V: Vector>(a: V, b: V) -> V {
         // SAFETY: see above the impl.
         unsafe { a.add(b) }
@@ -155,6 +161,11 @@ impl<const MAX: bool> Reduce for Ext<MAX> {
     unsafe fn value<V: Vector>(acc: V::Ext) -> V {
         // SAFETY: see above the `Add` impl.
         unsafe { V::ext_finish::<MAX>(acc) }
+    }
+    #[inline(always)]
+    unsafe fn resume<V: Vector>(v: V) -> V::Ext {
+        // SAFETY: see above the `Add` impl.
+        unsafe { V::ext_step::<MAX>(V::ext_init::<MAX>(), v) }
     }
     #[inline(always)]
     unsafe fn vec<V: Vector>(a: V, b: V) -> V {
@@ -587,11 +598,13 @@ unsafe fn nhwc_op<V: Vector, R: Reduce>(
 }
 
 /// NHWC, 8 or more channels: `width` channels (at most `V::Chunk`) from `col`, over all `rows`,
-/// in superblocks of `NHWC_SUPERBLOCK` rows. In each superblock the chunk's channel tiles run in
-/// turn (walking a whole large image per tile instead defeats the prefetchers and the TLB);
-/// each tile adds its rows block by block (`NHWC_TILE_BLOCK` rows, one running sum per lane) to
-/// running totals kept in registers and, between superblocks, in `out` itself (sums or
-/// extremes) and in `err` on the stack (negated compensations).
+/// block by block (`NHWC_TILE_BLOCK` rows: one running sum per lane, the canonical row
+/// partial). Inside a block the rows go in groups of `V::NHWC_GROUP`: each group runs over the
+/// chunk's channel tiles in turn, each tile adding the group's rows in registers to the block's
+/// partials, kept between groups in `part` on the stack. The memory is thus read as a few
+/// rows at a time left to right, which the prefetchers follow, instead of as one column walk per
+/// tile. At the end of a block its partials go into the running totals: `out` itself (sums or
+/// extremes) and `err` on the stack (negated compensations).
 ///
 /// # Safety
 /// `col + s * stride + [0, width)` readable for every row `s < rows`; `out..out + width`
@@ -606,32 +619,45 @@ unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
     avg: bool,
 ) {
     let lanes = V::LANES;
-    // Not initialized: the first superblock writes every value before anything reads it.
+    // Not initialized: the first group of a block writes `part` before later groups read it,
+    // and the first block writes `out` and `err` before later blocks read them.
     let mut err_buf = core::mem::MaybeUninit::<V::Chunk>::uninit();
+    let mut part_buf = core::mem::MaybeUninit::<V::Chunk>::uninit();
     let err = err_buf.as_mut_ptr().cast::<f32>();
-    // SAFETY: (for this whole block) channels `< width` of rows `< rows` are readable, `out` and
-    // `err` have room for `width <= size_of::<V::Chunk>() / 4` values; the callees stay inside
-    // those, and read `out` / `err` only after the first superblock has written them.
+    let part = part_buf.as_mut_ptr().cast::<f32>();
+    // SAFETY: (for this whole block) channels `< width` of rows `< rows` are readable, `out`,
+    // `err` and `part` have room for `width <= size_of::<V::Chunk>() / 4` values; the callees
+    // stay inside those and read what earlier groups or blocks wrote (see `Phase`).
     unsafe {
         let t = R::tile::<V>();
         let mut start = 0;
         while start < rows {
-            let n = (rows - start).min(NHWC_SUPERBLOCK);
-            let base = col.add(start * stride);
-            // Tiles of `t` vectors, then of t/2, t/4, ..., then a partial vector. Each count is
-            // a constant once inlined, so the accumulators stay in registers.
-            let first = start == 0;
-            let mut c = 0;
-            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t, first);
-            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t / 2, first);
-            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t / 4, first);
-            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t / 8, first);
-            c = nhwc_tiles::<V, R>(base, stride, n, out, err, width, c, t / 16, first);
-            if width > c {
-                let (o, e) = (out.add(c), err.add(c));
-                nhwc_block::<V, R>(base.add(c), stride, n, o, e, 1, width - c, first);
+            let m = (rows - start).min(NHWC_TILE_BLOCK);
+            let mut g0 = 0;
+            while g0 < m {
+                let g = (m - g0).min(V::NHWC_GROUP);
+                let phase = Phase {
+                    fresh: g0 == 0,
+                    close: g0 + g == m,
+                    first_block: start == 0,
+                };
+                let base = col.add((start + g0) * stride);
+                let bufs = (out, err, part);
+                // Tiles of `t` vectors, then of t/2, t/4, ..., then a partial vector. Each
+                // count is a constant once inlined, so the accumulators stay in registers.
+                let mut c = 0;
+                c = nhwc_tiles::<V, R>(base, stride, g, bufs, width, c, t, phase);
+                c = nhwc_tiles::<V, R>(base, stride, g, bufs, width, c, t / 2, phase);
+                c = nhwc_tiles::<V, R>(base, stride, g, bufs, width, c, t / 4, phase);
+                c = nhwc_tiles::<V, R>(base, stride, g, bufs, width, c, t / 8, phase);
+                c = nhwc_tiles::<V, R>(base, stride, g, bufs, width, c, t / 16, phase);
+                if width > c {
+                    let bufs = (out.add(c), err.add(c), part.add(c));
+                    nhwc_group::<V, R>(base.add(c), stride, g, bufs, 1, width - c, phase);
+                }
+                g0 += g;
             }
-            start += n;
+            start += m;
         }
         let mut c = 0;
         while c + lanes <= width {
@@ -648,24 +674,39 @@ unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
     }
 }
 
-/// [`nhwc_block`] on tiles of `count` vectors from channel `c` while they fit in `width`;
+/// Where a group of rows stands in its block.
+#[derive(Clone, Copy)]
+struct Phase {
+    /// The block's first group: its partials start empty (otherwise they are read from `part`).
+    fresh: bool,
+    /// The block's last group: its partials go into the running totals (otherwise they are
+    /// written to `part`).
+    close: bool,
+    /// The first block: the running totals start empty (otherwise they are read from `out` and
+    /// `err`).
+    first_block: bool,
+}
+
+/// `(out, err, part)`: running totals, negated compensations, block partials.
+type Bufs = (*mut f32, *mut f32, *mut f32);
+
+/// [`nhwc_group`] on tiles of `count` vectors from channel `c` while they fit in `width`;
 /// returns the next channel. (Called with constant counts, so each inlined copy keeps its
 /// accumulators in registers.)
 ///
 /// # Safety
-/// As for [`nhwc_block`] over channels `c..width`.
+/// As for [`nhwc_group`] over channels `c..width`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn nhwc_tiles<V: Vector, R: Reduce>(
     base: *const f32,
     stride: usize,
-    n: usize,
-    out: *mut f32,
-    err: *mut f32,
+    g: usize,
+    (out, err, part): Bufs,
     width: usize,
     mut c: usize,
     count: usize,
-    first: bool,
+    phase: Phase,
 ) -> usize {
     if count == 0 {
         return c;
@@ -673,95 +714,104 @@ unsafe fn nhwc_tiles<V: Vector, R: Reduce>(
     while width - c >= count * V::LANES {
         // SAFETY: channels `c..c + count * LANES` are inside the chunk.
         unsafe {
-            nhwc_block::<V, R>(
-                base.add(c),
-                stride,
-                n,
-                out.add(c),
-                err.add(c),
-                count,
-                0,
-                first,
-            );
+            let bufs = (out.add(c), err.add(c), part.add(c));
+            nhwc_group::<V, R>(base.add(c), stride, g, bufs, count, 0, phase);
         }
         c += count * V::LANES;
     }
     c
 }
 
-/// `n` rows (at most a superblock, starting at a block boundary) for `count` channel vectors
-/// side by side (`partial == 0`), or for one vector of `partial < LANES` channels: the running
-/// totals start empty (`first`) or are loaded from `out` and `err`, are updated block by block
-/// (`NHWC_TILE_BLOCK` rows) in registers, and are stored back.
+/// `g` rows of a block for `count` channel vectors side by side (`partial == 0`), or for one
+/// vector of `partial < LANES` channels: the block's partials start empty or come from `part`
+/// (`phase.fresh`), take the rows in order in registers, and go back to `part` or, at the end
+/// of the block (`phase.close`), into the running totals in `out` and `err`.
 ///
 /// # Safety
-/// `col + s * stride + [0, count * LANES)` (or `[0, partial)`) readable for `s < n`; `out` and
-/// `err` writable over the same width, and readable (initialized) unless `first`.
-#[allow(clippy::too_many_arguments)]
+/// `col + s * stride + [0, count * LANES)` (or `[0, partial)`) readable for `s < g`; `out`,
+/// `err` and `part` writable over the same width, and readable where `phase` says they are.
 #[inline(always)]
-unsafe fn nhwc_block<V: Vector, R: Reduce>(
+unsafe fn nhwc_group<V: Vector, R: Reduce>(
     col: *const f32,
     stride: usize,
-    n: usize,
-    out: *mut f32,
-    err: *mut f32,
+    g: usize,
+    (out, err, part): Bufs,
     count: usize,
     partial: usize,
-    first: bool,
+    phase: Phase,
 ) {
     let lanes = V::LANES;
     // SAFETY: (for this whole block) every access is at `t * LANES` (`t < count`) of a row
-    // `s < n` or of `out` / `err`, reading or writing `LANES` values (`partial` when non-zero).
+    // `s < g` or of `out` / `err` / `part`, reading or writing `LANES` values (`partial` when
+    // non-zero), and reads only what `phase` says was written.
     unsafe {
         let tail = V::tail(partial.max(1), R::IDENTITY);
-        let mut sum = [V::splat(R::IDENTITY); MAX_TILE];
-        let mut neg_err = [V::splat(0.0); MAX_TILE];
-        let state = sum.iter_mut().zip(neg_err.iter_mut());
-        for (t, (s, e)) in state.enumerate().take(if first { 0 } else { count }) {
-            let (o, r) = (out.add(t * lanes), err.add(t * lanes));
-            (*s, *e) = if partial == 0 {
-                (V::load(o), V::load(r))
-            } else {
-                (V::load_tail(o, tail), V::load_tail(r, tail))
-            };
+        let mut acc = [R::init::<V>(); MAX_TILE];
+        if !phase.fresh {
+            for (t, a) in acc.iter_mut().enumerate().take(count) {
+                *a = R::resume(load_n(part.add(t * lanes), partial, tail));
+            }
         }
         let mut q = col;
-        let mut start = 0;
-        while start < n {
-            let m = (n - start).min(NHWC_TILE_BLOCK);
-            let mut acc = [R::init::<V>(); MAX_TILE];
-            for _ in 0..m {
-                for (t, a) in acc.iter_mut().enumerate().take(count) {
-                    let x = if partial == 0 {
-                        V::load(q.add(t * lanes))
-                    } else {
-                        V::load_tail(q, tail)
-                    };
-                    *a = R::step(*a, x);
-                }
-                // After the last row this may point past the input (`col` is inside a row), so
-                // it must not be an in-bounds `add`; it is never dereferenced then.
-                q = q.wrapping_add(stride);
+        for _ in 0..g {
+            for (t, a) in acc.iter_mut().enumerate().take(count) {
+                *a = R::step(*a, load_n(q.add(t * lanes), partial, tail));
             }
-            let state = sum.iter_mut().zip(neg_err.iter_mut());
-            for ((s, e), &a) in state.zip(acc.iter()).take(count) {
-                if R::SUM {
-                    two_sum(s, e, R::value(a));
-                } else {
-                    *s = R::vec(*s, R::value(a));
-                }
-            }
-            start += m;
+            // After the last row this may point past the input (`col` is inside a row), so it
+            // must not be an in-bounds `add`; it is never dereferenced then.
+            q = q.wrapping_add(stride);
         }
-        for (t, (s, e)) in sum.iter().zip(neg_err.iter()).enumerate().take(count) {
-            let (o, r) = (out.add(t * lanes), err.add(t * lanes));
-            if partial == 0 {
-                s.store(o);
-                e.store(r);
-            } else {
-                s.store_partial(o, partial);
-                e.store_partial(r, partial);
+        for (t, &a) in acc.iter().enumerate().take(count) {
+            let (o, e, p) = (out.add(t * lanes), err.add(t * lanes), part.add(t * lanes));
+            if !phase.close {
+                store_n(R::value(a), p, partial);
+                continue;
             }
+            let (mut s, mut ne) = if phase.first_block {
+                (V::splat(R::IDENTITY), V::splat(0.0))
+            } else {
+                (load_n(o, partial, tail), load_n(e, partial, tail))
+            };
+            if R::SUM {
+                two_sum(&mut s, &mut ne, R::value(a));
+            } else {
+                s = R::vec(s, R::value(a));
+            }
+            store_n(s, o, partial);
+            store_n(ne, e, partial);
+        }
+    }
+}
+
+/// A whole vector (`partial == 0`) or `partial` values with a prepared `tail`. (A function, not
+/// a closure: closures do not inherit the caller's `#[target_feature]`s.)
+///
+/// # Safety
+/// `p..p + LANES` (or `p..p + partial`) readable.
+#[inline(always)]
+unsafe fn load_n<V: Vector>(p: *const f32, partial: usize, tail: V::Tail) -> V {
+    // SAFETY: the caller's obligations are passed on.
+    unsafe {
+        if partial == 0 {
+            V::load(p)
+        } else {
+            V::load_tail(p, tail)
+        }
+    }
+}
+
+/// Stores a whole vector (`partial == 0`) or its first `partial` values.
+///
+/// # Safety
+/// `p..p + LANES` (or `p..p + partial`) writable.
+#[inline(always)]
+unsafe fn store_n<V: Vector>(v: V, p: *mut f32, partial: usize) {
+    // SAFETY: the caller's obligations are passed on.
+    unsafe {
+        if partial == 0 {
+            v.store(p)
+        } else {
+            v.store_partial(p, partial)
         }
     }
 }

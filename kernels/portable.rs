@@ -36,6 +36,7 @@ unsafe impl Vector for f32x8 {
     const TILE: usize = 4;
     const EXT_ACCUMULATORS: usize = 4;
     const EXT_TILE: usize = 4;
+    const NHWC_GROUP: usize = 32;
     type Mask = f32x8;
     type Chunk = [f32; 64];
 

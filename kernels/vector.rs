@@ -20,6 +20,11 @@ pub(crate) unsafe trait Vector: Copy {
     const EXT_ACCUMULATORS: usize;
     /// Channel vectors per NHWC tile for max / min.
     const EXT_TILE: usize;
+    /// NHWC rows a tile adds in registers before the next tile of its chunk takes the same
+    /// rows (at most, and ideally a divisor of, the canonical 32-row block). Small groups read
+    /// memory a few rows at a time left to right, which x86 prefetchers follow; 32 keeps the
+    /// partials in registers for a whole block (fewest instructions, no stack scratch).
+    const NHWC_GROUP: usize;
     /// The result of a lane-wise comparison.
     type Mask: Copy;
     /// Stack scratch for one NHWC channel chunk: `[f32; N]`, `N` channels per chunk (a few

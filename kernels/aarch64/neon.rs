@@ -37,6 +37,7 @@ unsafe impl Vector for float32x4_t {
     const TILE: usize = 16;
     const EXT_ACCUMULATORS: usize = 16;
     const EXT_TILE: usize = 16;
+    const NHWC_GROUP: usize = 32;
     type Mask = uint32x4_t;
     type Chunk = [f32; 256];
 

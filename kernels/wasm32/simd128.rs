@@ -37,6 +37,7 @@ unsafe impl Vector for v128 {
     const TILE: usize = 8;
     const EXT_ACCUMULATORS: usize = 16;
     const EXT_TILE: usize = 8;
+    const NHWC_GROUP: usize = 8;
     type Mask = v128;
     type Chunk = [f32; 256];
 

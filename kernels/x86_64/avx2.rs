@@ -59,6 +59,7 @@ unsafe impl Vector for __m256 {
     const TILE: usize = 8;
     const EXT_ACCUMULATORS: usize = 2;
     const EXT_TILE: usize = 4;
+    const NHWC_GROUP: usize = 8;
     type Mask = __m256;
     type Chunk = [f32; 512];
 

@@ -72,6 +72,7 @@ unsafe impl Vector for __m512 {
     const TILE: usize = 16;
     const EXT_ACCUMULATORS: usize = 2;
     const EXT_TILE: usize = 8;
+    const NHWC_GROUP: usize = 8;
     type Mask = __mmask16;
     type Chunk = [f32; 1024];
 

@@ -34,6 +34,7 @@ unsafe impl Vector for __m128 {
     const TILE: usize = 8;
     const EXT_ACCUMULATORS: usize = 2;
     const EXT_TILE: usize = 4;
+    const NHWC_GROUP: usize = 8;
     type Mask = __m128;
     type Chunk = [f32; 256];
 
