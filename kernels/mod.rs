@@ -103,6 +103,34 @@ pub(crate) fn for_isa(isa: Isa) -> Option<&'static Kernels> {
     }
 }
 
+/// The fastest path this build and CPU can run: what `Pooler::detect` chooses.
+///
+/// Written out per target rather than as a search over [`for_isa`], so that a build links only
+/// the kernels it can choose: a microcontroller's C library holds the scalar kernels alone.
+pub(crate) fn best() -> &'static Kernels {
+    #[cfg(target_arch = "x86_64")]
+    for isa in [Isa::Avx512, Isa::Avx2, Isa::Sse2] {
+        if let Some(k) = x86_64::for_isa(isa) {
+            return k;
+        }
+    }
+    best_without_detection()
+}
+
+/// The best path known at compile time. `Portable` only where `wide` has vectors and there is
+/// no hand-written path (32-bit x86 with SSE2); on targets without SIMD (Cortex-M, RISC-V
+/// microcontrollers, ...) its plain arrays would be larger and no faster than `Scalar`.
+#[allow(unreachable_code)]
+fn best_without_detection() -> &'static Kernels {
+    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+    return &aarch64::neon::KERNELS;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return &wasm32::simd128::KERNELS;
+    #[cfg(all(target_arch = "x86", target_feature = "sse2"))]
+    return &portable::KERNELS;
+    &SCALAR
+}
+
 /// The cached choice of `Pooler::detect`, as a pointer to a `static` `Kernels` (null until the
 /// first detection). Only `load` and `store` are used, so targets without compare-and-swap
 /// (thumbv6m) have it too; two threads racing to detect store the same value.
@@ -124,9 +152,4 @@ pub(crate) fn set_detected(k: &'static Kernels) {
         core::ptr::from_ref(k).cast_mut(),
         core::sync::atomic::Ordering::Relaxed,
     );
-}
-
-/// The reference path's kernels (always available).
-pub(crate) fn scalar() -> &'static Kernels {
-    &SCALAR
 }

@@ -19,9 +19,12 @@ pub(crate) fn nchw(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
 pub(crate) fn nhwc(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
     let (channels, spatial) = (dims.channels.get(), dims.spatial.get());
     let order = partials(true, channels);
-    let image = channels * spatial;
+    // Non-zero by type, so that `chunks_exact` has no panic path left to link.
+    let Some(image) = dims.channels.checked_mul(dims.spatial) else {
+        return; // unreachable: `Task` checked that the product fits
+    };
     for (img, out) in input
-        .chunks_exact(image)
+        .chunks_exact(image.get())
         .zip(output.chunks_exact_mut(channels))
     {
         for (c, o) in out.iter_mut().enumerate() {
@@ -65,7 +68,8 @@ fn blocked_sum<const K: usize>(values: impl Iterator<Item = f32>, terms: usize) 
         i += 1;
         if i == K * terms {
             total.add(fold_halves(&mut partials));
-            partials = [-0.0; K];
+            // A store loop, not a `memcpy` of a constant array (a deeper stack on Cortex-M).
+            partials.fill(-0.0);
             i = 0;
         }
     }

@@ -19,9 +19,9 @@ pub enum Isa {
     Avx2,
     /// x86-64 AVX-512F, 16 lanes.
     Avx512,
-    /// aarch64 NEON, 4 lanes. Not implemented yet in this version.
+    /// aarch64 NEON, 4 lanes (part of the aarch64 baseline).
     Neon,
-    /// wasm32 `simd128`, 4 lanes. Not implemented yet in this version.
+    /// wasm32 `simd128`, 4 lanes: builds with `-C target-feature=+simd128`.
     Simd128,
     /// The `wide` crate's 8-lane vectors: whatever SIMD the build target enables at compile time
     /// (SSE2 on x86-64, NEON on aarch64, `simd128` on wasm32) and plain arrays elsewhere.

@@ -17,7 +17,8 @@
 //! # Paths
 //!
 //! [`Pooler::detect`] picks the fastest path the CPU supports at run time ([`Isa::Avx512`],
-//! [`Isa::Avx2`], [`Isa::Sse2`] on x86-64, [`Isa::Portable`] elsewhere for now);
+//! [`Isa::Avx2`], [`Isa::Sse2`] on x86-64, [`Isa::Neon`] on aarch64, [`Isa::Simd128`] on wasm32
+//! built with `simd128`, [`Isa::Scalar`] on targets without SIMD such as microcontrollers);
 //! [`Pooler::with_isa`] forces one. The free functions ([`global_avg_pool`], ...) use the detected
 //! path. All paths run the same algorithm (written once, generic over a small vector trait), so
 //! they give **bit-identical** results, whatever the CPU, the path, the alignment of the slices
@@ -77,6 +78,8 @@
     )
 )]
 
+#[cfg(feature = "capi")]
+pub mod capi;
 mod error;
 mod isa;
 #[path = "../kernels/mod.rs"]

@@ -4,17 +4,6 @@ use crate::kernels::{self, Kernels, Op};
 use crate::shape::Task;
 use crate::{Error, Isa, Layout, Shape};
 
-/// The order in which [`Pooler::detect`] tries the paths: fastest first.
-const PREFERENCE: [Isa; 7] = [
-    Isa::Avx512,
-    Isa::Avx2,
-    Isa::Neon,
-    Isa::Simd128,
-    Isa::Sse2,
-    Isa::Portable,
-    Isa::Scalar,
-];
-
 /// A resolved set of kernels for one [`Isa`]: the handle every call goes through.
 ///
 /// A `Pooler` only exists for a path the running CPU supports, so it can be copied around and
@@ -66,10 +55,7 @@ impl Pooler {
     #[cold]
     #[inline(never)]
     fn detect_slow() -> Pooler {
-        let kernels = PREFERENCE
-            .iter()
-            .find_map(|&isa| kernels::for_isa(isa))
-            .unwrap_or_else(kernels::scalar);
+        let kernels = kernels::best();
         kernels::set_detected(kernels);
         Pooler { kernels }
     }
@@ -101,6 +87,7 @@ impl Pooler {
     ///
     /// `output.len()` must be `batch * channels`; `input.len()` must be
     /// `batch * channels * spatial`.
+    #[inline(always)]
     pub fn sum<T: Element>(
         self,
         input: &[T],
@@ -113,6 +100,7 @@ impl Pooler {
 
     /// Global average pooling: the [`sum`](Pooler::sum) divided by `spatial` (one correctly
     /// rounded division by `spatial as f32`, exact for `spatial <= 2^24`).
+    #[inline(always)]
     pub fn avg<T: Element>(
         self,
         input: &[T],
@@ -125,6 +113,7 @@ impl Pooler {
 
     /// Global max pooling: IEEE 754-2019 `maximum` (any NaN in a channel gives NaN;
     /// `+0.0 > -0.0`).
+    #[inline(always)]
     pub fn max<T: Element>(
         self,
         input: &[T],
@@ -137,6 +126,7 @@ impl Pooler {
 
     /// Global min pooling: IEEE 754-2019 `minimum` (any NaN in a channel gives NaN;
     /// `-0.0 < +0.0`).
+    #[inline(always)]
     pub fn min<T: Element>(
         self,
         input: &[T],
@@ -189,7 +179,7 @@ impl Element for f32 {
 }
 
 impl sealed::Sealed for f32 {
-    #[inline]
+    #[inline(always)]
     fn sum(
         k: &Kernels,
         input: &[f32],
@@ -200,7 +190,7 @@ impl sealed::Sealed for f32 {
         Self::pool(k, input, shape, layout, output, Op::Sum)
     }
 
-    #[inline]
+    #[inline(always)]
     fn pool(
         k: &Kernels,
         input: &[f32],
