@@ -281,20 +281,29 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool>(
     avg: bool,
     tail: V::Tail,
 ) {
-    // SAFETY: (for this whole block) rows `row..row + group` are inside `input`, their outputs
-    // inside `output`.
+    // SAFETY: (for this whole block) a group's rows `start..start + LANES` (or row `start`
+    // alone, with `stride == 0`) are inside `input`, its outputs `start..start + store` inside
+    // `output`.
     unsafe {
         // Each row of a group is reduced to one vector by the same (inlined once) code; the
         // fixed tree then folds the group's vectors with constant indices.
+        let lanes = V::LANES;
+        // Groups of `LANES` rows; the last one may overlap the one before (its first rows are
+        // computed again and rewritten with the same values), so that every group is whole and
+        // no row ends in a branch. With fewer rows than lanes, each group is one row read
+        // `LANES` times (stride 0) that stores one lane.
+        let (stride, store) = if rows >= lanes { (len, lanes) } else { (0, 1) };
         let mut folded = [V::splat(R::IDENTITY); MAX_LANES];
         let mut row = 0;
         while row < rows {
-            let group = (rows - row).min(V::LANES);
-            if group < V::LANES {
-                folded = [V::splat(R::IDENTITY); MAX_LANES];
-            }
-            for (k, f) in folded.iter_mut().enumerate().take(group) {
-                *f = block::<V, R, SHORT>(input.add((row + k) * len), len, tail);
+            let start = if stride == 0 {
+                row
+            } else {
+                row.min(rows - lanes)
+            };
+            let p = input.add(start * len);
+            for (k, f) in folded.iter_mut().enumerate().take(lanes) {
+                *f = block::<V, R, SHORT>(p.add(k * stride), len, tail);
             }
             let v = match V::LANES {
                 4 => tree4::<V, R>(&folded, 0),
@@ -303,12 +312,12 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool>(
             }
             .unscramble();
             let v = finish::<V, R>(v, V::splat(0.0), avg, len);
-            if group == V::LANES {
-                v.store(output.add(row));
+            if store == lanes {
+                v.store(output.add(start));
             } else {
-                v.store_partial(output.add(row), group);
+                v.store_partial(output.add(start), store);
             }
-            row += group;
+            row = start + store;
         }
     }
 }
