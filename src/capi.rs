@@ -9,6 +9,7 @@
 //! pointers, the layout value, the shape, the lengths, the alignment and overlapping buffers.
 //! Only then are the pointers turned into slices and handed to the safe API.
 
+use crate::kernels::Op;
 use crate::{Error, Layout, Pooler, Shape};
 use core::ffi::{CStr, c_char};
 
@@ -49,14 +50,6 @@ const MESSAGES: [&CStr; 9] = [
     c"layout is neither GP_NCHW nor GP_NHWC",
     c"a pointer is not aligned for float",
 ];
-
-#[derive(Clone, Copy)]
-enum Op {
-    Sum,
-    Avg,
-    Max,
-    Min,
-}
 
 /// Everything the C functions share: the checks in the header's order, then the safe API.
 ///
