@@ -62,6 +62,13 @@
 //! values and for a million values 1, 2, 3, ... ascending or descending (the targets are 3e-7),
 //! where a plain sequential f32 loop is off by 1.2e-4 on the second.
 //!
+//! # C and firmware
+//!
+//! With the `capi` feature the crate exports the C functions declared in
+//! `include/globalpool.h` (module `capi`), to be built as a static or shared library with the
+//! `capi` / `capi-size` profiles; the README's "Using it from C / firmware" has the commands,
+//! and the code size and stack figures on Cortex-M.
+//!
 //! # Errors
 //!
 //! Every call checks, once, that the slices match the [`Shape`]; see [`Error`]. `batch == 0` or
