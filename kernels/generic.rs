@@ -17,6 +17,9 @@ const MAX_LANES: usize = 16;
 const MAX_ACC: usize = NCHW_PARTIALS / 4;
 /// The most channel vectors of any path's NHWC tile.
 const MAX_TILE: usize = 16;
+/// NHWC inputs larger than this (bytes) are read one row per group on the paths that group rows
+/// (`Vector::NHWC_GROUP < 32`): 16 MiB, half the L3 of the machine the benchmarks ran on.
+const NHWC_STREAM_BYTES: usize = 16 << 20;
 /// The longest period of the NHWC flat path: `16 * 7` values.
 const MAX_PERIOD: usize = 16 * (NHWC_FLAT_BELOW - 1);
 
@@ -578,6 +581,14 @@ unsafe fn nhwc_op<V: Vector, R: Reduce>(
     avg: bool,
 ) {
     let (batch, channels, rows) = (dims.batch.get(), dims.channels.get(), dims.spatial.get());
+    // Rows per group (see `nhwc_chunk`): the path's choice, or one row at a time for an input
+    // too large for the caches, which comes from DRAM and is read fastest strictly in order.
+    let bytes = batch * rows * channels * size_of::<f32>();
+    let group = if V::NHWC_GROUP < NHWC_TILE_BLOCK && bytes > NHWC_STREAM_BYTES {
+        1
+    } else {
+        V::NHWC_GROUP
+    };
     // SAFETY: (for this whole block) image `b` is `input[b * rows * channels..][..rows * channels]`, its
     // outputs `output[b * channels..][..channels]`; the callees stay inside those.
     unsafe {
@@ -599,7 +610,7 @@ unsafe fn nhwc_op<V: Vector, R: Reduce>(
             let mut c = 0;
             while c < channels {
                 let w = (channels - c).min(width);
-                nhwc_chunk::<V, R>(img.add(c), channels, rows, out.add(c), w, avg);
+                nhwc_chunk::<V, R>(img.add(c), channels, rows, out.add(c), w, avg, group);
                 c += w;
             }
         }
@@ -608,17 +619,18 @@ unsafe fn nhwc_op<V: Vector, R: Reduce>(
 
 /// NHWC, 8 or more channels: `width` channels (at most `V::Chunk`) from `col`, over all `rows`,
 /// block by block (`NHWC_TILE_BLOCK` rows: one running sum per lane, the canonical row
-/// partial). Inside a block the rows go in groups of `V::NHWC_GROUP`: each group runs over the
-/// chunk's channel tiles in turn, each tile adding the group's rows in registers to the block's
-/// partials, kept between groups in `part` on the stack. The memory is thus read as a few
-/// rows at a time left to right, which the prefetchers follow, instead of as one column walk per
-/// tile. At the end of a block its partials go into the running totals: `out` itself (sums or
+/// partial). Inside a block the rows go in groups of `group` (`V::NHWC_GROUP`, or 1 for inputs
+/// larger than the caches): each group runs over the chunk's channel tiles in turn, each tile
+/// adding the group's rows in registers to the block's partials, kept between groups in `part`
+/// on the stack. The memory is thus read a few rows at a time left to right, which the
+/// prefetchers follow, instead of as one column walk per tile. At the end of a block its partials go into the running totals: `out` itself (sums or
 /// extremes) and `err` on the stack (negated compensations).
 ///
 /// # Safety
 /// `col + s * stride + [0, width)` readable for every row `s < rows`; `out..out + width`
 /// writable.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
     col: *const f32,
     stride: usize,
@@ -626,6 +638,7 @@ unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
     out: *mut f32,
     width: usize,
     avg: bool,
+    group: usize,
 ) {
     let lanes = V::LANES;
     // Not initialized: the first group of a block writes `part` before later groups read it,
@@ -644,7 +657,7 @@ unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
             let m = (rows - start).min(NHWC_TILE_BLOCK);
             let mut g0 = 0;
             while g0 < m {
-                let g = (m - g0).min(V::NHWC_GROUP);
+                let g = (m - g0).min(group);
                 let phase = Phase {
                     fresh: g0 == 0,
                     close: g0 + g == m,
