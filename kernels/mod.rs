@@ -3,8 +3,49 @@
 //!
 //! Layout follows memchr: [`vector`] is the small trait, [`generic`] holds each algorithm once,
 //! and each path (`x86_64/{sse2,avx2,avx512}.rs`, `aarch64/neon.rs`, `wasm32/simd128.rs`,
-//! `portable.rs`) implements the trait for its register type plus two entry points
-//! (`#[target_feature]` ones where the feature is detected at run time).
+//! `portable.rs`) implements the trait for its register type and declares its two entry points
+//! with `entry_points!` (`#[target_feature]` ones where the feature is detected at run time).
+
+/// A path's kernel table, `KERNELS`: the generic NCHW and NHWC kernels instantiated for the
+/// register type `$v`, in entry points compiled with the target feature `$feature` when the path
+/// is detected at run time (without one, the build target itself provides the instructions).
+/// `$why` says why the instruction set is available where the entry points run.
+macro_rules! entry_points {
+    ($isa:expr, $v:ty, $why:literal $(, $feature:literal)?) => {
+        pub(in crate::kernels) static KERNELS: $crate::kernels::Kernels =
+            $crate::kernels::Kernels {
+                isa: $isa,
+                f32_nchw: nchw,
+                f32_nhwc: nhwc,
+            };
+
+        #[doc = concat!("# Safety\nSee `F32Kernel`; ", $why, ".")]
+        $(#[target_feature(enable = $feature)])?
+        unsafe fn nchw(
+            input: &[f32],
+            output: &mut [f32],
+            dims: $crate::kernels::Dims,
+            op: $crate::kernels::Op,
+        ) {
+            // SAFETY: the instruction set is available (the `# Safety` reason above: the target
+            // feature is enabled here or by the build); the lengths are the caller's.
+            unsafe { $crate::kernels::generic::nchw::<$v>(input, output, dims, op) }
+        }
+
+        #[doc = concat!("# Safety\nSee `F32Kernel`; ", $why, ".")]
+        $(#[target_feature(enable = $feature)])?
+        unsafe fn nhwc(
+            input: &[f32],
+            output: &mut [f32],
+            dims: $crate::kernels::Dims,
+            op: $crate::kernels::Op,
+        ) {
+            // SAFETY: the instruction set is available (the `# Safety` reason above: the target
+            // feature is enabled here or by the build); the lengths are the caller's.
+            unsafe { $crate::kernels::generic::nhwc::<$v>(input, output, dims, op) }
+        }
+    };
+}
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64;

@@ -6,28 +6,13 @@
 use wide::f32x8;
 
 use super::vector::{Vector, partial};
-use super::{Dims, Kernels, Op, generic};
 use crate::Isa;
 
-pub(super) static KERNELS: Kernels = Kernels {
-    isa: Isa::Portable,
-    f32_nchw: nchw,
-    f32_nhwc: nhwc,
-};
-
-/// # Safety
-/// See `F32Kernel`; `wide` needs nothing beyond the build target.
-unsafe fn nchw(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
-    // SAFETY: the lengths are the caller's; no CPU feature is needed.
-    unsafe { generic::nchw::<f32x8>(input, output, dims, op) }
-}
-
-/// # Safety
-/// See `F32Kernel`; `wide` needs nothing beyond the build target.
-unsafe fn nhwc(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
-    // SAFETY: the lengths are the caller's; no CPU feature is needed.
-    unsafe { generic::nhwc::<f32x8>(input, output, dims, op) }
-}
+entry_points!(
+    Isa::Portable,
+    f32x8,
+    "`wide` needs nothing beyond the build target"
+);
 
 // SAFETY: `wide` only uses what the build target enables, so nothing here depends on the CPU;
 // pointer contracts are those of the trait.

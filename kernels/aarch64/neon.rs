@@ -7,27 +7,8 @@ use core::arch::aarch64::*;
 
 use crate::Isa;
 use crate::kernels::vector::Vector;
-use crate::kernels::{Dims, Kernels, Op, generic};
 
-pub(in crate::kernels) static KERNELS: Kernels = Kernels {
-    isa: Isa::Neon,
-    f32_nchw: nchw,
-    f32_nhwc: nhwc,
-};
-
-/// # Safety
-/// See `F32Kernel` (NEON is enabled by the build target).
-unsafe fn nchw(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
-    // SAFETY: passed on from the caller; NEON is part of the build target.
-    unsafe { generic::nchw::<float32x4_t>(input, output, dims, op) }
-}
-
-/// # Safety
-/// See `F32Kernel` (NEON is enabled by the build target).
-unsafe fn nhwc(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
-    // SAFETY: passed on from the caller; NEON is part of the build target.
-    unsafe { generic::nhwc::<float32x4_t>(input, output, dims, op) }
-}
+entry_points!(Isa::Neon, float32x4_t, "NEON is part of the build target");
 
 // SAFETY: this module is only compiled when the build target enables NEON, so these intrinsics
 // run on every CPU the binary runs on; pointer contracts are those of the trait.

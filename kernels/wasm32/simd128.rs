@@ -7,27 +7,8 @@ use core::arch::wasm32::*;
 
 use crate::Isa;
 use crate::kernels::vector::Vector;
-use crate::kernels::{Dims, Kernels, Op, generic};
 
-pub(in crate::kernels) static KERNELS: Kernels = Kernels {
-    isa: Isa::Simd128,
-    f32_nchw: nchw,
-    f32_nhwc: nhwc,
-};
-
-/// # Safety
-/// See `F32Kernel` (`simd128` is enabled by the build).
-unsafe fn nchw(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
-    // SAFETY: passed on from the caller; `simd128` is part of the build.
-    unsafe { generic::nchw::<v128>(input, output, dims, op) }
-}
-
-/// # Safety
-/// See `F32Kernel` (`simd128` is enabled by the build).
-unsafe fn nhwc(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
-    // SAFETY: passed on from the caller; `simd128` is part of the build.
-    unsafe { generic::nhwc::<v128>(input, output, dims, op) }
-}
+entry_points!(Isa::Simd128, v128, "`simd128` is part of the build");
 
 // SAFETY: this module is only compiled when the build enables `simd128`, so the module does not
 // validate (and nothing runs) on an engine without it; pointer contracts are those of the trait.

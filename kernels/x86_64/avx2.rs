@@ -4,29 +4,13 @@ use core::arch::x86_64::*;
 
 use crate::Isa;
 use crate::kernels::vector::Vector;
-use crate::kernels::{Dims, Kernels, Op, generic};
 
-pub(super) static KERNELS: Kernels = Kernels {
-    isa: Isa::Avx2,
-    f32_nchw: nchw,
-    f32_nhwc: nhwc,
-};
-
-/// # Safety
-/// See `F32Kernel`; the CPU must have AVX2.
-#[target_feature(enable = "avx2")]
-unsafe fn nchw(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
-    // SAFETY: AVX2 is enabled here; the lengths are the caller's.
-    unsafe { generic::nchw::<__m256>(input, output, dims, op) }
-}
-
-/// # Safety
-/// See `F32Kernel`; the CPU must have AVX2.
-#[target_feature(enable = "avx2")]
-unsafe fn nhwc(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
-    // SAFETY: AVX2 is enabled here; the lengths are the caller's.
-    unsafe { generic::nhwc::<__m256>(input, output, dims, op) }
-}
+entry_points!(
+    Isa::Avx2,
+    __m256,
+    "the CPU has AVX2 (checked by `for_isa`)",
+    "avx2"
+);
 
 /// `-1` in the first `n` lanes of the 8 read from `MASKS[8 - n..]`.
 static MASKS: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];

@@ -4,29 +4,13 @@ use core::arch::x86_64::*;
 
 use crate::Isa;
 use crate::kernels::vector::Vector;
-use crate::kernels::{Dims, Kernels, Op, generic};
 
-pub(super) static KERNELS: Kernels = Kernels {
-    isa: Isa::Avx512,
-    f32_nchw: nchw,
-    f32_nhwc: nhwc,
-};
-
-/// # Safety
-/// See `F32Kernel`; the CPU must have AVX-512F.
-#[target_feature(enable = "avx512f")]
-unsafe fn nchw(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
-    // SAFETY: AVX-512F is enabled here; the lengths are the caller's.
-    unsafe { generic::nchw::<__m512>(input, output, dims, op) }
-}
-
-/// # Safety
-/// See `F32Kernel`; the CPU must have AVX-512F.
-#[target_feature(enable = "avx512f")]
-unsafe fn nhwc(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
-    // SAFETY: AVX-512F is enabled here; the lengths are the caller's.
-    unsafe { generic::nhwc::<__m512>(input, output, dims, op) }
-}
+entry_points!(
+    Isa::Avx512,
+    __m512,
+    "the CPU has AVX-512F (checked by `for_isa`)",
+    "avx512f"
+);
 
 /// The mask of the first `n` lanes, `0 < n < 16`.
 #[inline(always)]

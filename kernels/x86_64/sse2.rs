@@ -4,27 +4,8 @@ use core::arch::x86_64::*;
 
 use crate::Isa;
 use crate::kernels::vector::{Vector, partial};
-use crate::kernels::{Dims, Kernels, Op, generic};
 
-pub(super) static KERNELS: Kernels = Kernels {
-    isa: Isa::Sse2,
-    f32_nchw: nchw,
-    f32_nhwc: nhwc,
-};
-
-/// # Safety
-/// See `F32Kernel` (SSE2 is always present on x86-64).
-unsafe fn nchw(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
-    // SAFETY: passed on from the caller; SSE2 is part of x86-64.
-    unsafe { generic::nchw::<__m128>(input, output, dims, op) }
-}
-
-/// # Safety
-/// See `F32Kernel` (SSE2 is always present on x86-64).
-unsafe fn nhwc(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
-    // SAFETY: passed on from the caller; SSE2 is part of x86-64.
-    unsafe { generic::nhwc::<__m128>(input, output, dims, op) }
-}
+entry_points!(Isa::Sse2, __m128, "SSE2 is part of x86-64");
 
 // SAFETY: SSE2 is part of the x86-64 baseline, so these intrinsics run on every x86-64 CPU;
 // pointer contracts are those of the trait.
