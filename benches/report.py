@@ -5,7 +5,10 @@ For every case and layout: GB/s (1e9 bytes/s, from the median time) of the read-
 the naive loops, and each path's avg and max, and each as a percentage of the probe measured in
 the same run. Reads target/criterion/<case>/<layout>/<bench>/new/{estimates,benchmark}.json.
 
-Usage: python3 benches/report.py [--paths avx2*,scalar] [target/criterion]
+Usage: python3 benches/report.py [--paths avx2*,scalar] [--filter i8] [target/criterion]
+
+`--filter` keeps the groups whose name contains the text (`i8`: the int8 cases of
+`cargo bench --bench int8`, named `<case>-i8/<layout>`).
 """
 import json
 import os
@@ -35,14 +38,20 @@ def load(root):
 def main():
     args = sys.argv[1:]
     paths = None
-    if args and args[0] == "--paths":
-        paths = args[1].split(",")
+    only = None
+    while args and args[0] in ("--paths", "--filter"):
+        if args[0] == "--paths":
+            paths = args[1].split(",")
+        else:
+            only = args[1]
         args = args[2:]
     root = args[0] if args else "target/criterion"
     results = load(root)
     order = ["1x1280x7x7", "1x2048x7x7", "1x512x14x14", "1x64x112x112", "8x256x56x56",
              "1x3x224x224", "tokens32x128x768"]
-    groups = sorted(results, key=lambda g: (order.index(g.split("/")[0]) if g.split("/")[0] in order else 99, g))
+    case = lambda g: g.split("/")[0].split("-")[0]
+    groups = sorted((g for g in results if only is None or only in g),
+                    key=lambda g: (order.index(case(g)) if case(g) in order else 99, g))
     cols = None
     for g in groups:
         names = [n for n in results[g] if n != "probe"]

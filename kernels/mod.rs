@@ -11,13 +11,20 @@
 /// is detected at run time (without one, the build target itself provides the instructions).
 /// `$why` says why the instruction set is available where the entry points run.
 macro_rules! entry_points {
-    ($isa:expr, $v:ty, $why:literal $(, $feature:literal)?) => {
+    ($isa:expr, $v:ty, [$vi8:ty, $vu8:ty, $vi16:ty], $why:literal $(, $feature:literal)?) => {
         pub(in crate::kernels) static KERNELS: $crate::kernels::Kernels =
             $crate::kernels::Kernels {
                 isa: $isa,
                 f32_nchw: nchw,
                 f32_nhwc: nhwc,
+                i8: int_i8,
+                u8: int_u8,
+                i16: int_i16,
             };
+
+        entry_points!(@int int_i8, i8, $vi8, $why $(, $feature)?);
+        entry_points!(@int int_u8, u8, $vu8, $why $(, $feature)?);
+        entry_points!(@int int_i16, i16, $vi16, $why $(, $feature)?);
 
         #[doc = concat!("# Safety\nSee `F32Kernel`; ", $why, ".")]
         $(#[target_feature(enable = $feature)])?
@@ -45,12 +52,27 @@ macro_rules! entry_points {
             unsafe { $crate::kernels::generic::nhwc::<$v>(input, output, dims, op) }
         }
     };
+    (@int $name:ident, $t:ty, $vi:ty, $why:literal $(, $feature:literal)?) => {
+        #[doc = concat!("# Safety\nSee `IntKernel`; ", $why, ".")]
+        $(#[target_feature(enable = $feature)])?
+        unsafe fn $name(
+            input: &[$t],
+            dims: $crate::kernels::Dims,
+            nhwc: bool,
+            out: &mut $crate::kernels::int::IntOut<'_, $t>,
+        ) {
+            // SAFETY: the instruction set is available (the `# Safety` reason above); the
+            // lengths are the caller's.
+            unsafe { $crate::kernels::int::kernel::<$t, $vi>(input, dims, nhwc, out) }
+        }
+    };
 }
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64;
 pub(crate) mod canon;
 mod generic;
+pub(crate) mod int;
 mod portable;
 pub(crate) mod scalar;
 mod vector;
@@ -88,6 +110,14 @@ pub(crate) struct Dims {
 /// `output.len() == batch * channels`.
 type F32Kernel = unsafe fn(input: &[f32], output: &mut [f32], dims: Dims, op: Op);
 
+/// An integer kernel entry point: NHWC if `nhwc`, else NCHW; the op is `out`'s.
+///
+/// # Safety
+/// The CPU has the kernel's instruction set; `input.len() == batch * channels * spatial` and
+/// `out`'s slice holds `batch * channels` values.
+pub(crate) type IntKernel<T> =
+    unsafe fn(input: &[T], dims: Dims, nhwc: bool, out: &mut int::IntOut<'_, T>);
+
 /// The kernels of one path. Only [`for_isa`] hands these out, after checking the CPU, so holding
 /// a `&'static Kernels` proves its instruction set is usable.
 #[derive(Debug)]
@@ -95,6 +125,9 @@ pub struct Kernels {
     isa: Isa,
     f32_nchw: F32Kernel,
     f32_nhwc: F32Kernel,
+    i8: IntKernel<i8>,
+    u8: IntKernel<u8>,
+    i16: IntKernel<i16>,
 }
 
 impl Kernels {
@@ -120,6 +153,27 @@ impl Kernels {
         // guarantees the slice lengths.
         unsafe { kernel(input, task.output(), dims, op) }
     }
+
+    /// Runs one integer reduction.
+    ///
+    /// `input` and `out` must have the lengths `dims` gives (the callers take both from a
+    /// [`Task`]); otherwise nothing is done.
+    pub(crate) fn run_int<T: int::Int>(
+        &self,
+        input: &[T],
+        dims: Dims,
+        layout: Layout,
+        out: &mut int::IntOut<'_, T>,
+    ) {
+        let outputs = dims.batch.get() * dims.channels.get();
+        if input.len() != outputs * dims.spatial.get() || out.len() != outputs {
+            return; // unreachable: both come from a `Task`
+        }
+        let kernel = T::kernel(self);
+        // SAFETY: `self` came from `for_isa` (the CPU runs `self.isa`); the lengths were just
+        // checked.
+        unsafe { kernel(input, dims, layout == Layout::Nhwc, out) }
+    }
 }
 
 /// The reference path.
@@ -127,6 +181,9 @@ static SCALAR: Kernels = Kernels {
     isa: Isa::Scalar,
     f32_nchw: scalar::nchw,
     f32_nhwc: scalar::nhwc,
+    i8: int::scalar::<i8>,
+    u8: int::scalar::<u8>,
+    i16: int::scalar::<i16>,
 };
 
 /// The kernels of `isa`, if this build has them and this CPU can run them.

@@ -11,6 +11,7 @@ use crate::Isa;
 entry_points!(
     Isa::Portable,
     f32x8,
+    [wide::i8x16, wide::u8x16, wide::i16x8],
     "`wide` needs nothing beyond the build target"
 );
 
@@ -153,5 +154,189 @@ unsafe impl Vector for f32x8 {
     #[inline(always)]
     unsafe fn unscramble(self) -> Self {
         self
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Integers: `wide`'s 16-byte vectors.
+// ---------------------------------------------------------------------------------------------
+
+mod int {
+    use wide::{i8x16, i16x8, i16x16, i32x4, i32x8, u8x16, u16x16};
+
+    use crate::kernels::int::IntVector;
+
+    /// `p[i] += a[i]` (wrapping) for the lanes of `a`.
+    ///
+    /// # Safety
+    /// `p..p + N` must be readable and writable.
+    #[inline(always)]
+    unsafe fn spill<const N: usize>(p: *mut i32, a: [i32; N]) {
+        for (i, v) in a.into_iter().enumerate() {
+            // SAFETY: `i < N`, inside the caller's range.
+            unsafe { *p.add(i) = (*p.add(i)).wrapping_add(v) };
+        }
+    }
+
+    macro_rules! common {
+        ($t:ty, $v:ty, $n:literal) => {
+            #[inline(always)]
+            unsafe fn splat(x: $t) -> Self {
+                <$v>::splat(x)
+            }
+            #[inline(always)]
+            unsafe fn load(p: *const $t) -> Self {
+                // SAFETY: the caller guarantees `p..p + LANES` is readable.
+                <$v>::new(unsafe { p.cast::<[$t; $n]>().read_unaligned() })
+            }
+            #[inline(always)]
+            unsafe fn store(self, p: *mut $t) {
+                // SAFETY: the caller guarantees `p..p + LANES` is writable.
+                unsafe { p.cast::<[$t; $n]>().write_unaligned(self.to_array()) }
+            }
+            #[inline(always)]
+            unsafe fn and(self, m: Self) -> Self {
+                self & m
+            }
+            #[inline(always)]
+            unsafe fn select(m: Self, a: Self, b: Self) -> Self {
+                (m & a) | (!m & b)
+            }
+            #[inline(always)]
+            unsafe fn max(self, b: Self) -> Self {
+                <$v>::max(self, b)
+            }
+            #[inline(always)]
+            unsafe fn min(self, b: Self) -> Self {
+                <$v>::min(self, b)
+            }
+            #[inline(always)]
+            unsafe fn hmax(self) -> i32 {
+                i32::from(self.reduce_max())
+            }
+            #[inline(always)]
+            unsafe fn hmin(self) -> i32 {
+                i32::from(self.reduce_min())
+            }
+        };
+    }
+
+    /// The wrapping sum of all lanes.
+    fn total<const N: usize>(a: [i32; N]) -> i32 {
+        a.into_iter().fold(0, i32::wrapping_add)
+    }
+
+    // SAFETY: `wide` only uses what the build target enables; pointer contracts are the trait's.
+    unsafe impl IntVector<i8> for i8x16 {
+        const LANES: usize = 16;
+        const LSUM_ROWS: usize = 256;
+        common!(i8, i8x16, 16);
+        type Hsum = i32x8;
+        #[inline(always)]
+        unsafe fn hsum_zero() -> i32x8 {
+            i32x8::ZERO
+        }
+        #[inline(always)]
+        unsafe fn hsum_add(acc: i32x8, v: Self) -> i32x8 {
+            acc + i16x16::from_i8x16(v).dot(i16x16::splat(1))
+        }
+        #[inline(always)]
+        unsafe fn hsum_merge(a: i32x8, b: i32x8) -> i32x8 {
+            a + b
+        }
+        #[inline(always)]
+        unsafe fn hsum_total(acc: i32x8, _: usize) -> i32 {
+            total(acc.to_array())
+        }
+        type Lsum = i16x16;
+        #[inline(always)]
+        unsafe fn lsum_zero() -> i16x16 {
+            i16x16::ZERO
+        }
+        #[inline(always)]
+        unsafe fn lsum_add(acc: i16x16, v: Self) -> i16x16 {
+            acc + i16x16::from_i8x16(v)
+        }
+        #[inline(always)]
+        unsafe fn lsum_spill(acc: i16x16, p: *mut i32) {
+            // SAFETY: forwarded contract (16 lanes).
+            unsafe { spill(p, acc.to_array().map(i32::from)) }
+        }
+    }
+
+    // SAFETY: as above.
+    unsafe impl IntVector<u8> for u8x16 {
+        const LANES: usize = 16;
+        const LSUM_ROWS: usize = 256;
+        common!(u8, u8x16, 16);
+        type Hsum = i32x8;
+        #[inline(always)]
+        unsafe fn hsum_zero() -> i32x8 {
+            i32x8::ZERO
+        }
+        #[inline(always)]
+        unsafe fn hsum_add(acc: i32x8, v: Self) -> i32x8 {
+            acc + i16x16::from(v).dot(i16x16::splat(1))
+        }
+        #[inline(always)]
+        unsafe fn hsum_merge(a: i32x8, b: i32x8) -> i32x8 {
+            a + b
+        }
+        #[inline(always)]
+        unsafe fn hsum_total(acc: i32x8, _: usize) -> i32 {
+            total(acc.to_array())
+        }
+        type Lsum = u16x16;
+        #[inline(always)]
+        unsafe fn lsum_zero() -> u16x16 {
+            u16x16::ZERO
+        }
+        #[inline(always)]
+        unsafe fn lsum_add(acc: u16x16, v: Self) -> u16x16 {
+            acc + u16x16::from(v)
+        }
+        #[inline(always)]
+        unsafe fn lsum_spill(acc: u16x16, p: *mut i32) {
+            // SAFETY: forwarded contract (16 lanes).
+            unsafe { spill(p, acc.to_array().map(i32::from)) }
+        }
+    }
+
+    // SAFETY: as above.
+    unsafe impl IntVector<i16> for i16x8 {
+        const LANES: usize = 8;
+        const LSUM_ROWS: usize = usize::MAX;
+        common!(i16, i16x8, 8);
+        type Hsum = i32x4;
+        #[inline(always)]
+        unsafe fn hsum_zero() -> i32x4 {
+            i32x4::ZERO
+        }
+        #[inline(always)]
+        unsafe fn hsum_add(acc: i32x4, v: Self) -> i32x4 {
+            acc + v.dot(i16x8::splat(1))
+        }
+        #[inline(always)]
+        unsafe fn hsum_merge(a: i32x4, b: i32x4) -> i32x4 {
+            a + b
+        }
+        #[inline(always)]
+        unsafe fn hsum_total(acc: i32x4, _: usize) -> i32 {
+            total(acc.to_array())
+        }
+        type Lsum = i32x8;
+        #[inline(always)]
+        unsafe fn lsum_zero() -> i32x8 {
+            i32x8::ZERO
+        }
+        #[inline(always)]
+        unsafe fn lsum_add(acc: i32x8, v: Self) -> i32x8 {
+            acc + i32x8::from_i16x8(v)
+        }
+        #[inline(always)]
+        unsafe fn lsum_spill(acc: i32x8, p: *mut i32) {
+            // SAFETY: forwarded contract (8 lanes).
+            unsafe { spill(p, acc.to_array()) }
+        }
     }
 }

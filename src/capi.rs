@@ -9,8 +9,7 @@
 //! pointers, the layout value, the shape, the lengths, the alignment and overlapping buffers.
 //! Only then are the pointers turned into slices and handed to the safe API.
 
-use crate::kernels::Op;
-use crate::{Error, Layout, Pooler, Shape};
+use crate::{Error, Layout, Pooler, QuantMean, Rounding, Shape};
 use core::ffi::{CStr, c_char};
 
 /// `gp_status` of `include/globalpool.h`: what a C call did. `Ok` is 0; every other value means
@@ -34,12 +33,20 @@ pub enum GpStatus {
     Overlap = 6,
     /// `GP_ERR_LAYOUT`: the layout is neither `GP_NCHW` (0) nor `GP_NHWC` (1).
     Layout = 7,
-    /// `GP_ERR_ALIGNMENT`: a pointer is not aligned for `float`.
+    /// `GP_ERR_ALIGNMENT`: a pointer is not aligned for its element type.
     Alignment = 8,
+    /// `GP_ERR_QUANTIZATION`: a scale is not finite and positive, a zero point is outside the
+    /// element type's range, or the rounding value is unknown.
+    Quantization = 9,
+    /// `GP_ERR_SPATIAL_TOO_LARGE`: an integer sum, average or mean over more positions than an
+    /// exact `int32_t` sum allows (2^24 for int8, 8421504 for uint8, 2^16 for int16).
+    SpatialTooLarge = 10,
+    /// `GP_ERR_CLAMP`: the clamp bounds of an `avg_clamped` function are out of order.
+    Clamp = 11,
 }
 
 /// Messages for `gp_status_str`, indexed by status value.
-const MESSAGES: [&CStr; 9] = [
+const MESSAGES: [&CStr; 12] = [
     c"ok",
     c"a pointer is NULL while its length is not 0",
     c"input_len is not batch * channels * spatial",
@@ -48,150 +55,251 @@ const MESSAGES: [&CStr; 9] = [
     c"batch * channels * spatial overflows",
     c"input and output memory overlap",
     c"layout is neither GP_NCHW nor GP_NHWC",
-    c"a pointer is not aligned for float",
+    c"a pointer is not aligned for its element type",
+    c"invalid quantization parameters (scale, zero point or rounding)",
+    c"spatial is too large for an exact int32 sum of this element type",
+    c"clamp bounds are out of order (min > max)",
 ];
 
-/// Everything the C functions share: the checks in the header's order, then the safe API.
+/// The C arguments of every call, checked in the header's order and turned into slices.
 ///
 /// # Safety
 ///
-/// When `input` is not NULL it must be valid for reads of `input_len` floats, and when `output`
-/// is not NULL it must be valid for writes of `output_len` floats, for the whole call (the C
-/// caller's promise that its lengths describe its buffers). Everything else is checked.
-#[allow(clippy::too_many_arguments)]
+/// When `input` is not NULL it must be valid for reads of `input_len` elements, and when
+/// `output` is not NULL it must be valid for writes of `output_len` elements, for the whole call
+/// (the C caller's promise that its lengths describe its buffers). Everything else is checked.
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
 #[inline(always)]
-unsafe fn pool(
-    op: Op,
-    input: *const f32,
+unsafe fn checked<'a, T, O>(
+    input: *const T,
     input_len: usize,
     batch: usize,
     channels: usize,
     spatial: usize,
     layout: u32,
-    output: *mut f32,
+    output: *mut O,
     output_len: usize,
-) -> GpStatus {
+) -> Result<(&'a [T], Shape, Layout, &'a mut [O]), GpStatus> {
     if (input.is_null() && input_len != 0) || (output.is_null() && output_len != 0) {
-        return GpStatus::Null;
+        return Err(GpStatus::Null);
     }
     let layout = match layout {
         0 => Layout::Nchw,
         1 => Layout::Nhwc,
-        _ => return GpStatus::Layout,
+        _ => return Err(GpStatus::Layout),
     };
     let shape = Shape::new(batch, channels, spatial);
     let (Some(in_expected), Some(out_expected)) = (shape.input_len(), shape.output_len()) else {
-        return GpStatus::ShapeOverflow;
+        return Err(GpStatus::ShapeOverflow);
     };
     // `slice::from_raw_parts` needs the size in bytes to fit in `isize`.
-    let max_elems = isize::MAX as usize / size_of::<f32>();
-    if in_expected > max_elems || out_expected > max_elems {
-        return GpStatus::ShapeOverflow;
+    if in_expected > isize::MAX as usize / size_of::<T>()
+        || out_expected > isize::MAX as usize / size_of::<O>()
+    {
+        return Err(GpStatus::ShapeOverflow);
     }
     if input_len != in_expected {
-        return GpStatus::InputLength;
+        return Err(GpStatus::InputLength);
     }
     if output_len != out_expected {
-        return GpStatus::OutputLength;
+        return Err(GpStatus::OutputLength);
     }
-    let align = align_of::<f32>();
-    if (input_len != 0 && !(input as usize).is_multiple_of(align))
-        || (output_len != 0 && !(output as usize).is_multiple_of(align))
+    if (input_len != 0 && !(input as usize).is_multiple_of(align_of::<T>()))
+        || (output_len != 0 && !(output as usize).is_multiple_of(align_of::<O>()))
     {
-        return GpStatus::Alignment;
+        return Err(GpStatus::Alignment);
     }
     // Both byte sizes fit in `isize` (checked above), so neither end overflows.
     let (in_start, out_start) = (input as usize, output as usize);
     let (in_end, out_end) = (
-        in_start.wrapping_add(input_len * size_of::<f32>()),
-        out_start.wrapping_add(output_len * size_of::<f32>()),
+        in_start.wrapping_add(input_len * size_of::<T>()),
+        out_start.wrapping_add(output_len * size_of::<O>()),
     );
     if input_len != 0 && output_len != 0 && in_start < out_end && out_start < in_end {
-        return GpStatus::Overlap;
+        return Err(GpStatus::Overlap);
     }
-    let input: &[f32] = if input_len == 0 {
+    let input: &[T] = if input_len == 0 {
         &[]
     } else {
         // SAFETY: `input` is non-NULL (checked), aligned (checked), valid for reads of
-        // `input_len` floats (the caller's promise), and the size fits in `isize` (checked). The
-        // memory does not overlap `output` (checked), so no `&mut` aliases it during the call.
+        // `input_len` elements (the caller's promise), and the size fits in `isize` (checked).
+        // The memory does not overlap `output` (checked), so no `&mut` aliases it during the
+        // call. The element types (f32, i8, u8, i16) have no invalid bit patterns.
         unsafe { core::slice::from_raw_parts(input, input_len) }
     };
-    let output: &mut [f32] = if output_len == 0 {
+    let output: &mut [O] = if output_len == 0 {
         &mut []
     } else {
-        // SAFETY: `output` is non-NULL, aligned, valid for writes of `output_len` floats (the
-        // caller's promise; f32 has no invalid bit patterns, so reading uninitialized C memory
-        // is not an issue as it is only written), its size fits in `isize`, and it overlaps no
-        // other live reference (checked against `input`).
+        // SAFETY: `output` is non-NULL, aligned, valid for writes of `output_len` elements (the
+        // caller's promise; the element types have no invalid bit patterns, so uninitialized C
+        // memory is only ever written), its size fits in `isize`, and it overlaps no other live
+        // reference (checked against `input`).
         unsafe { core::slice::from_raw_parts_mut(output, output_len) }
     };
-    let pooler = Pooler::detect();
-    let result = match op {
-        Op::Sum => pooler.sum(input, shape, layout, output),
-        Op::Avg => pooler.avg(input, shape, layout, output),
-        Op::Max => pooler.max(input, shape, layout, output),
-        Op::Min => pooler.min(input, shape, layout, output),
-    };
-    match result {
+    Ok((input, shape, layout, output))
+}
+
+/// The status of a Rust API result.
+#[inline(always)]
+fn status(r: Result<(), Error>) -> GpStatus {
+    match r {
         Ok(()) => GpStatus::Ok,
         Err(Error::InputLength { .. }) => GpStatus::InputLength,
         Err(Error::OutputLength { .. }) => GpStatus::OutputLength,
         Err(Error::EmptySpatial) => GpStatus::EmptySpatial,
         Err(Error::ShapeOverflow) => GpStatus::ShapeOverflow,
+        Err(Error::InvalidQuantization) => GpStatus::Quantization,
+        Err(Error::SpatialTooLarge { .. }) => GpStatus::SpatialTooLarge,
+        Err(Error::InvalidClamp) => GpStatus::Clamp,
     }
 }
 
-macro_rules! c_pool {
-    ($(#[$doc:meta])* $name:ident, $op:expr) => {
+/// Defines C functions over the checked slices: `$name(input, ..., layout, $($extra,)* output,
+/// output_len)`, running `$body` with `input`, `shape`, `layout` and `output` bound.
+macro_rules! c_fn {
+    ($(#[$doc:meta])* $name:ident, $t:ty => $o:ty, ($($arg:ident: $aty:ty),*),
+     |$p:ident, $input:ident, $shape:ident, $layout:ident, $output:ident| $body:expr) => {
         $(#[$doc])*
         ///
         /// # Safety
         ///
-        /// A non-NULL `input` must be valid for reads of `input_len` floats and a non-NULL
-        /// `output` valid for writes of `output_len` floats. NULL pointers, lengths, the
+        /// A non-NULL `input` must be valid for reads of `input_len` elements and a non-NULL
+        /// `output` valid for writes of `output_len` elements. NULL pointers, lengths, the
         /// layout, alignment and overlap are checked and reported as a status.
         #[unsafe(no_mangle)]
         #[allow(clippy::too_many_arguments)]
         pub unsafe extern "C" fn $name(
-            input: *const f32,
+            input: *const $t,
             input_len: usize,
             batch: usize,
             channels: usize,
             spatial: usize,
             layout: u32,
-            output: *mut f32,
+            $($arg: $aty,)*
+            output: *mut $o,
             output_len: usize,
         ) -> GpStatus {
-            // SAFETY: the caller's promise about the buffers is exactly `pool`'s contract.
-            unsafe {
-                pool(
-                    $op, input, input_len, batch, channels, spatial, layout, output, output_len,
-                )
+            // SAFETY: the caller's promise about the buffers is exactly `checked`'s contract.
+            let checked = unsafe {
+                checked(input, input_len, batch, channels, spatial, layout, output, output_len)
+            };
+            match checked {
+                Ok(($input, $shape, $layout, $output)) => {
+                    let $p = Pooler::detect();
+                    status($body)
+                }
+                Err(s) => s,
             }
         }
     };
 }
 
-c_pool!(
-    /// `gp_global_sum_pool_f32`: [`Pooler::sum`] on the detected path.
+/// The four pooling functions of one element type.
+macro_rules! c_pools {
+    ($t:ty, $sum:ty, $s:ident, $a:ident, $mx:ident, $mn:ident, $what:literal) => {
+        c_fn!(
+            #[doc = concat!("`", stringify!($s), "`: [`Pooler::sum`] of ", $what, " on the detected path.")]
+            $s, $t => $sum, (), |p, i, s, l, o| p.sum(i, s, l, o)
+        );
+        c_fn!(
+            #[doc = concat!("`", stringify!($a), "`: [`Pooler::avg`] of ", $what, " on the detected path.")]
+            $a, $t => $t, (), |p, i, s, l, o| p.avg(i, s, l, o)
+        );
+        c_fn!(
+            #[doc = concat!("`", stringify!($mx), "`: [`Pooler::max`] of ", $what, " on the detected path.")]
+            $mx, $t => $t, (), |p, i, s, l, o| p.max(i, s, l, o)
+        );
+        c_fn!(
+            #[doc = concat!("`", stringify!($mn), "`: [`Pooler::min`] of ", $what, " on the detected path.")]
+            $mn, $t => $t, (), |p, i, s, l, o| p.min(i, s, l, o)
+        );
+    };
+}
+
+c_pools!(
+    f32,
+    f32,
     gp_global_sum_pool_f32,
-    Op::Sum
-);
-c_pool!(
-    /// `gp_global_avg_pool_f32`: [`Pooler::avg`] on the detected path.
     gp_global_avg_pool_f32,
-    Op::Avg
-);
-c_pool!(
-    /// `gp_global_max_pool_f32`: [`Pooler::max`] on the detected path.
     gp_global_max_pool_f32,
-    Op::Max
-);
-c_pool!(
-    /// `gp_global_min_pool_f32`: [`Pooler::min`] on the detected path.
     gp_global_min_pool_f32,
-    Op::Min
+    "`float`"
+);
+c_pools!(
+    i8,
+    i32,
+    gp_global_sum_pool_i8,
+    gp_global_avg_pool_i8,
+    gp_global_max_pool_i8,
+    gp_global_min_pool_i8,
+    "`int8_t`"
+);
+c_pools!(
+    u8,
+    i32,
+    gp_global_sum_pool_u8,
+    gp_global_avg_pool_u8,
+    gp_global_max_pool_u8,
+    gp_global_min_pool_u8,
+    "`uint8_t`"
+);
+c_pools!(
+    i16,
+    i32,
+    gp_global_sum_pool_i16,
+    gp_global_avg_pool_i16,
+    gp_global_max_pool_i16,
+    gp_global_min_pool_i16,
+    "`int16_t`"
+);
+
+/// The clamped average and the quantized mean of one integer type.
+macro_rules! c_quant {
+    ($t:ty, $clamped:ident, $mean:ident, $what:literal) => {
+        c_fn!(
+            #[doc = concat!("`", stringify!($clamped), "`: [`Pooler::avg_clamped`] of ", $what, " on the detected path.")]
+            $clamped, $t => $t, (min: $t, max: $t),
+            |p, i, s, l, o| p.avg_clamped(i, s, l, min, max, o)
+        );
+        c_fn!(
+            #[doc = concat!("`", stringify!($mean), "`: [`Pooler::mean_quantized`] of ", $what,
+                            " on the detected path; `rounding` is `GP_ROUNDING_DOUBLE` (0) or `GP_ROUNDING_SINGLE` (1).")]
+            $mean, $t => $t,
+            (input_scale: f32, input_zero_point: i32, output_scale: f32, output_zero_point: i32,
+             rounding: u32),
+            |p, i, s, l, o| {
+                let rounding = match rounding {
+                    0 => Ok(Rounding::Double),
+                    1 => Ok(Rounding::Single),
+                    _ => Err(Error::InvalidQuantization),
+                };
+                rounding
+                    .and_then(|r| {
+                        QuantMean::new(input_scale, input_zero_point, output_scale, output_zero_point, r)
+                    })
+                    .and_then(|q| p.mean_quantized(i, s, l, &q, o))
+            }
+        );
+    };
+}
+
+c_quant!(
+    i8,
+    gp_global_avg_pool_clamped_i8,
+    gp_global_mean_quantized_i8,
+    "`int8_t`"
+);
+c_quant!(
+    u8,
+    gp_global_avg_pool_clamped_u8,
+    gp_global_mean_quantized_u8,
+    "`uint8_t`"
+);
+c_quant!(
+    i16,
+    gp_global_avg_pool_clamped_i16,
+    gp_global_mean_quantized_i16,
+    "`int16_t`"
 );
 
 /// `gp_isa_name`: the name of the path chosen on this CPU ([`crate::Isa::name`]), as a static

@@ -1,6 +1,6 @@
 //! Global pooling (sum, average, max, min over the spatial positions of each channel) for f32
-//! tensors in NCHW and NHWC layouts: `#![no_std]`, no allocation, no panics, and the same bits on
-//! every CPU.
+//! and quantized `i8` / `u8` / `i16` tensors in NCHW and NHWC layouts: `#![no_std]`, no
+//! allocation, no panics, and the same bits on every CPU.
 //!
 //! ```
 //! use globalpool::{Layout, Shape, global_avg_pool};
@@ -62,6 +62,29 @@
 //! values and for a million values 1, 2, 3, ... ascending or descending (the targets are 3e-7),
 //! where a plain sequential f32 loop is off by 1.2e-4 on the second.
 //!
+//! # Quantized tensors
+//!
+//! For `i8`, `u8` and `i16`, `sum` is the exact `i32` sum, `max` / `min` are exact, and `avg` is
+//! TFLite's AVERAGE_POOL_2D (the zero point is not subtracted; the quotient is rounded half away
+//! from zero). [`Pooler::avg_clamped`] adds TFLite's fused activation clamp, and
+//! [`Pooler::mean_quantized`] is TFLite's MEAN with its own output scale and zero point
+//! ([`QuantMean`], [`Rounding`]). Both are bit-exact with the TFLite reference kernels and
+//! TFLite-Micro, on every path: the crate's tests compare them with golden vectors produced by
+//! those runtimes (`tests/data/`, written by `tests/golden/golden.py`).
+//!
+//! ```
+//! use globalpool::{Layout, Pooler, QuantMean, Rounding, Shape};
+//!
+//! // int8 NHWC head: 2 channels, 2x2 map; input scale 0.02 / zero point -10, output 0.01 / 5.
+//! let input: [i8; 8] = [10, -20, 12, -22, 14, -24, 16, -26];
+//! let q = QuantMean::new(0.02, -10, 0.01, 5, Rounding::Double)?;
+//! let mut out = [0i8; 2];
+//! Pooler::detect().mean_quantized(&input, Shape::new(1, 2, 4), Layout::Nhwc, &q, &mut out)?;
+//! // Channel 0: real mean 0.02 * (13 + 10) = 0.46 -> 0.46 / 0.01 + 5 = 51.
+//! assert_eq!(out[0], 51);
+//! # Ok::<(), globalpool::Error>(())
+//! ```
+//!
 //! # C and firmware
 //!
 //! With the `capi` feature the crate exports the C functions declared in
@@ -92,6 +115,7 @@ mod isa;
 #[path = "../kernels/mod.rs"]
 mod kernels;
 mod pooler;
+mod quant;
 mod shape;
 
 pub use error::Error;
@@ -99,6 +123,7 @@ pub use isa::Isa;
 pub use pooler::{
     Element, Pooler, global_avg_pool, global_max_pool, global_min_pool, global_sum_pool,
 };
+pub use quant::{QuantMean, Rounding};
 pub use shape::{Layout, Shape};
 
 /// The README's examples, compiled and run as doctests so that it stays true.

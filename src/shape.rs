@@ -127,6 +127,11 @@ impl<'a, I, O> Task<'a, I, O> {
         self.output
     }
 
+    /// The output, for as long as the input is borrowed.
+    pub(crate) fn into_output(self) -> &'a mut [O] {
+        self.output
+    }
+
     /// `(batch, channels, spatial)`, all non-zero.
     pub(crate) fn dims(&self) -> (NonZeroUsize, NonZeroUsize, NonZeroUsize) {
         (self.batch, self.channels, self.spatial)

@@ -1,7 +1,8 @@
 //! The C interface, from C: builds the static library (`--features capi`, profile `capi`),
 //! compiles `tests/c/check.c` against `include/globalpool.h` with the system C compiler, runs it,
 //! and compares its outputs bit for bit with the Rust API. `check.c` itself checks every status
-//! code of every function. The header is also compiled as C++ (the `extern "C"` guards).
+//! code of every function; `tests/c/check_int.c` checks the integer functions against plain C
+//! loops, and their status codes. The header is also compiled as C++ (the `extern "C"` guards).
 //!
 //! x86-64 Linux only (the host: it needs `cc`; other targets run their suites emulated). Under an emulating
 //! runner (CI's qemu CPU-model runs) it is skipped: the C program would run natively anyway.
@@ -99,6 +100,26 @@ fn c_program_matches_rust_api() {
         .arg(&lib)
         .arg("-o")
         .arg(&exe));
+
+    // The integer functions, checked by C code against plain C loops.
+    let int_exe = dir.join("check_int");
+    sh(Command::new("cc")
+        .args([
+            "-std=c99",
+            "-O2",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pedantic",
+            "-I",
+        ])
+        .arg(&include)
+        .arg(Path::new(ROOT).join("tests/c/check_int.c"))
+        .arg(&lib)
+        .arg("-o")
+        .arg(&int_exe));
+    let report = sh(&mut Command::new(&int_exe));
+    assert!(report.contains("failures=0"), "{report}");
 
     // The header from C++ as well.
     if Command::new("c++").arg("--version").output().is_ok() {

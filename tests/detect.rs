@@ -26,6 +26,7 @@ fn every_isa_has_a_name_and_with_isa_is_consistent() {
 fn detect_picks_the_best_x86_path() {
     let avx2 = std::is_x86_feature_detected!("avx2");
     let avx512 = std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512bw")
         && std::is_x86_feature_detected!("fma")
         && std::is_x86_feature_detected!("f16c")
         && avx2;

@@ -65,3 +65,62 @@ fn errors_do_not_touch_memory() {
             .is_err()
     );
 }
+
+/// The integer kernels (`i8`, `u8`, `i16`), every op and layout, on shapes that reach the masked
+/// row tails, the super-rows of narrow NHWC tensors and the stack-copied last vectors.
+#[test]
+fn integer_shapes_every_path() {
+    use globalpool::{Layout, Pooler, QuantMean, Rounding};
+
+    fn check<T: globalpool::Element<Sum = i32> + Copy + PartialEq + std::fmt::Debug>(
+        x: &[T],
+        shape: Shape,
+        q: &QuantMean,
+    ) {
+        let scalar = Pooler::with_isa(globalpool::Isa::Scalar).unwrap();
+        let n = shape.output_len().unwrap();
+        for layout in [Layout::Nchw, Layout::Nhwc] {
+            let mut want_s = vec![0i32; n];
+            scalar.sum(x, shape, layout, &mut want_s).unwrap();
+            let mut want = vec![vec![x[0]; n]; 4];
+            scalar.avg(x, shape, layout, &mut want[0]).unwrap();
+            scalar.max(x, shape, layout, &mut want[1]).unwrap();
+            scalar.min(x, shape, layout, &mut want[2]).unwrap();
+            scalar
+                .mean_quantized(x, shape, layout, q, &mut want[3])
+                .unwrap();
+            for p in common::paths() {
+                let mut s = vec![0i32; n];
+                p.sum(x, shape, layout, &mut s).unwrap();
+                assert_eq!(s, want_s, "{:?} sum {layout:?} {shape:?}", p.isa());
+                let mut got = vec![vec![x[0]; n]; 4];
+                p.avg(x, shape, layout, &mut got[0]).unwrap();
+                p.max(x, shape, layout, &mut got[1]).unwrap();
+                p.min(x, shape, layout, &mut got[2]).unwrap();
+                p.mean_quantized(x, shape, layout, q, &mut got[3]).unwrap();
+                assert_eq!(got, want, "{:?} {layout:?} {shape:?}", p.isa());
+            }
+        }
+    }
+    let q = QuantMean::new(0.1, 3, 0.05, 4, Rounding::Double).unwrap();
+    for (i, &(b, c, s)) in [
+        (1, 1, 1),
+        (2, 3, 5),
+        (1, 5, 17),
+        (1, 2, 49),
+        (1, 70, 2),
+        (1, 1, 70),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let shape = Shape::new(b, c, s);
+        let v = values(100 + i as u64, b * c * s, 0);
+        let bytes: Vec<u8> = v.iter().map(|f| f.to_bits() as u8).collect();
+        let i8s: Vec<i8> = bytes.iter().map(|&u| u as i8).collect();
+        let i16s: Vec<i16> = v.iter().map(|f| f.to_bits() as i16).collect();
+        check(&bytes, shape, &q);
+        check(&i8s, shape, &q);
+        check(&i16s, shape, &q);
+    }
+}

@@ -6,9 +6,15 @@
 use core::arch::aarch64::*;
 
 use crate::Isa;
+use crate::kernels::int::IntVector;
 use crate::kernels::vector::Vector;
 
-entry_points!(Isa::Neon, float32x4_t, "NEON is part of the build target");
+entry_points!(
+    Isa::Neon,
+    float32x4_t,
+    [int8x16_t, uint8x16_t, int16x8_t],
+    "NEON is part of the build target"
+);
 
 // SAFETY: this module is only compiled when the build target enables NEON, so these intrinsics
 // run on every CPU the binary runs on; pointer contracts are those of the trait.
@@ -139,5 +145,250 @@ unsafe impl Vector for float32x4_t {
     #[inline(always)]
     unsafe fn unscramble(self) -> Self {
         self
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Integers: sums widen with the pairwise widening adds (`SADDLP` / `SADALP`), per-lane sums with
+// the widening adds (`SADDW` / `SADDW2`), and the across-vector `SMAXV`-family reduce rows.
+// ---------------------------------------------------------------------------------------------
+
+/// `p[0..4] += a`, `p[4..8] += b`.
+///
+/// # Safety
+/// `p..p + 8` must be readable and writable.
+#[inline(always)]
+unsafe fn spill(p: *mut i32, a: int32x4_t, b: int32x4_t) {
+    // SAFETY: the caller's range; NEON is part of the target.
+    unsafe {
+        vst1q_s32(p, vaddq_s32(vld1q_s32(p), a));
+        vst1q_s32(p.add(4), vaddq_s32(vld1q_s32(p.add(4)), b));
+    }
+}
+
+// SAFETY: NEON is part of the build target (see the `Vector` impl); pointer contracts are the
+// trait's.
+#[allow(unsafe_op_in_unsafe_fn)]
+unsafe impl IntVector<i8> for int8x16_t {
+    const LANES: usize = 16;
+    const LSUM_ROWS: usize = 256;
+    #[inline(always)]
+    unsafe fn splat(x: i8) -> Self {
+        vdupq_n_s8(x)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const i8) -> Self {
+        vld1q_s8(p)
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut i8) {
+        vst1q_s8(p, self)
+    }
+    #[inline(always)]
+    unsafe fn and(self, m: Self) -> Self {
+        vandq_s8(self, m)
+    }
+    #[inline(always)]
+    unsafe fn select(m: Self, a: Self, b: Self) -> Self {
+        vbslq_s8(vreinterpretq_u8_s8(m), a, b)
+    }
+    #[inline(always)]
+    unsafe fn max(self, b: Self) -> Self {
+        vmaxq_s8(self, b)
+    }
+    #[inline(always)]
+    unsafe fn min(self, b: Self) -> Self {
+        vminq_s8(self, b)
+    }
+    #[inline(always)]
+    unsafe fn hmax(self) -> i32 {
+        i32::from(vmaxvq_s8(self))
+    }
+    #[inline(always)]
+    unsafe fn hmin(self) -> i32 {
+        i32::from(vminvq_s8(self))
+    }
+    type Hsum = int32x4_t;
+    #[inline(always)]
+    unsafe fn hsum_zero() -> int32x4_t {
+        vdupq_n_s32(0)
+    }
+    #[inline(always)]
+    unsafe fn hsum_add(acc: int32x4_t, v: Self) -> int32x4_t {
+        vpadalq_s16(acc, vpaddlq_s8(v))
+    }
+    #[inline(always)]
+    unsafe fn hsum_merge(a: int32x4_t, b: int32x4_t) -> int32x4_t {
+        vaddq_s32(a, b)
+    }
+    #[inline(always)]
+    unsafe fn hsum_total(acc: int32x4_t, _: usize) -> i32 {
+        vaddvq_s32(acc)
+    }
+    type Lsum = (int16x8_t, int16x8_t);
+    #[inline(always)]
+    unsafe fn lsum_zero() -> Self::Lsum {
+        (vdupq_n_s16(0), vdupq_n_s16(0))
+    }
+    #[inline(always)]
+    unsafe fn lsum_add((lo, hi): Self::Lsum, v: Self) -> Self::Lsum {
+        (vaddw_s8(lo, vget_low_s8(v)), vaddw_high_s8(hi, v))
+    }
+    #[inline(always)]
+    unsafe fn lsum_spill((lo, hi): Self::Lsum, p: *mut i32) {
+        spill(p, vmovl_s16(vget_low_s16(lo)), vmovl_high_s16(lo));
+        spill(p.add(8), vmovl_s16(vget_low_s16(hi)), vmovl_high_s16(hi));
+    }
+}
+
+// SAFETY: as above.
+#[allow(unsafe_op_in_unsafe_fn)]
+unsafe impl IntVector<u8> for uint8x16_t {
+    const LANES: usize = 16;
+    const LSUM_ROWS: usize = 256;
+    #[inline(always)]
+    unsafe fn splat(x: u8) -> Self {
+        vdupq_n_u8(x)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const u8) -> Self {
+        vld1q_u8(p)
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut u8) {
+        vst1q_u8(p, self)
+    }
+    #[inline(always)]
+    unsafe fn and(self, m: Self) -> Self {
+        vandq_u8(self, m)
+    }
+    #[inline(always)]
+    unsafe fn select(m: Self, a: Self, b: Self) -> Self {
+        vbslq_u8(m, a, b)
+    }
+    #[inline(always)]
+    unsafe fn max(self, b: Self) -> Self {
+        vmaxq_u8(self, b)
+    }
+    #[inline(always)]
+    unsafe fn min(self, b: Self) -> Self {
+        vminq_u8(self, b)
+    }
+    #[inline(always)]
+    unsafe fn hmax(self) -> i32 {
+        i32::from(vmaxvq_u8(self))
+    }
+    #[inline(always)]
+    unsafe fn hmin(self) -> i32 {
+        i32::from(vminvq_u8(self))
+    }
+    type Hsum = uint32x4_t;
+    #[inline(always)]
+    unsafe fn hsum_zero() -> uint32x4_t {
+        vdupq_n_u32(0)
+    }
+    #[inline(always)]
+    unsafe fn hsum_add(acc: uint32x4_t, v: Self) -> uint32x4_t {
+        vpadalq_u16(acc, vpaddlq_u8(v))
+    }
+    #[inline(always)]
+    unsafe fn hsum_merge(a: uint32x4_t, b: uint32x4_t) -> uint32x4_t {
+        vaddq_u32(a, b)
+    }
+    #[inline(always)]
+    unsafe fn hsum_total(acc: uint32x4_t, _: usize) -> i32 {
+        vaddvq_u32(acc) as i32
+    }
+    type Lsum = (uint16x8_t, uint16x8_t);
+    #[inline(always)]
+    unsafe fn lsum_zero() -> Self::Lsum {
+        (vdupq_n_u16(0), vdupq_n_u16(0))
+    }
+    #[inline(always)]
+    unsafe fn lsum_add((lo, hi): Self::Lsum, v: Self) -> Self::Lsum {
+        (vaddw_u8(lo, vget_low_u8(v)), vaddw_high_u8(hi, v))
+    }
+    #[inline(always)]
+    unsafe fn lsum_spill((lo, hi): Self::Lsum, p: *mut i32) {
+        let w = |x: uint32x4_t| vreinterpretq_s32_u32(x);
+        spill(p, w(vmovl_u16(vget_low_u16(lo))), w(vmovl_high_u16(lo)));
+        spill(
+            p.add(8),
+            w(vmovl_u16(vget_low_u16(hi))),
+            w(vmovl_high_u16(hi)),
+        );
+    }
+}
+
+// SAFETY: as above.
+#[allow(unsafe_op_in_unsafe_fn)]
+unsafe impl IntVector<i16> for int16x8_t {
+    const LANES: usize = 8;
+    const LSUM_ROWS: usize = usize::MAX;
+    #[inline(always)]
+    unsafe fn splat(x: i16) -> Self {
+        vdupq_n_s16(x)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const i16) -> Self {
+        vld1q_s16(p)
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut i16) {
+        vst1q_s16(p, self)
+    }
+    #[inline(always)]
+    unsafe fn and(self, m: Self) -> Self {
+        vandq_s16(self, m)
+    }
+    #[inline(always)]
+    unsafe fn select(m: Self, a: Self, b: Self) -> Self {
+        vbslq_s16(vreinterpretq_u16_s16(m), a, b)
+    }
+    #[inline(always)]
+    unsafe fn max(self, b: Self) -> Self {
+        vmaxq_s16(self, b)
+    }
+    #[inline(always)]
+    unsafe fn min(self, b: Self) -> Self {
+        vminq_s16(self, b)
+    }
+    #[inline(always)]
+    unsafe fn hmax(self) -> i32 {
+        i32::from(vmaxvq_s16(self))
+    }
+    #[inline(always)]
+    unsafe fn hmin(self) -> i32 {
+        i32::from(vminvq_s16(self))
+    }
+    type Hsum = int32x4_t;
+    #[inline(always)]
+    unsafe fn hsum_zero() -> int32x4_t {
+        vdupq_n_s32(0)
+    }
+    #[inline(always)]
+    unsafe fn hsum_add(acc: int32x4_t, v: Self) -> int32x4_t {
+        vpadalq_s16(acc, v)
+    }
+    #[inline(always)]
+    unsafe fn hsum_merge(a: int32x4_t, b: int32x4_t) -> int32x4_t {
+        vaddq_s32(a, b)
+    }
+    #[inline(always)]
+    unsafe fn hsum_total(acc: int32x4_t, _: usize) -> i32 {
+        vaddvq_s32(acc)
+    }
+    type Lsum = (int32x4_t, int32x4_t);
+    #[inline(always)]
+    unsafe fn lsum_zero() -> Self::Lsum {
+        (vdupq_n_s32(0), vdupq_n_s32(0))
+    }
+    #[inline(always)]
+    unsafe fn lsum_add((lo, hi): Self::Lsum, v: Self) -> Self::Lsum {
+        (vaddw_s16(lo, vget_low_s16(v)), vaddw_high_s16(hi, v))
+    }
+    #[inline(always)]
+    unsafe fn lsum_spill((lo, hi): Self::Lsum, p: *mut i32) {
+        spill(p, lo, hi);
     }
 }

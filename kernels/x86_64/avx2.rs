@@ -8,6 +8,7 @@ use crate::kernels::vector::Vector;
 entry_points!(
     Isa::Avx2,
     __m256,
+    [__m256i, __m256i, __m256i],
     "the CPU has AVX2 (checked by `for_isa`)",
     "avx2"
 );

@@ -1,4 +1,5 @@
-//! The AVX-512 path: 16 lanes, AVX-512F only.
+//! The AVX-512 path: 16 lanes. The f32 kernels use AVX-512F only; the integer kernels
+//! (`x86_64/int.rs`) also AVX-512BW, which the path requires.
 
 use core::arch::x86_64::*;
 
@@ -8,8 +9,9 @@ use crate::kernels::vector::Vector;
 entry_points!(
     Isa::Avx512,
     __m512,
-    "the CPU has AVX-512F (checked by `for_isa`)",
-    "avx512f"
+    [__m512i, __m512i, __m512i],
+    "the CPU has AVX-512F and AVX-512BW (checked by `for_isa`)",
+    "avx512f,avx512bw"
 );
 
 /// The mask of the first `n` lanes, `0 < n < 16`.
@@ -48,7 +50,7 @@ unsafe fn and(a: __m512, b: __m512) -> __m512 {
     }
 }
 
-// SAFETY: only used inside the `#[target_feature(enable = "avx512f")]` entry points above, which
+// SAFETY: only used inside the `#[target_feature(enable = "avx512f,avx512bw")]` entry points above, which
 // are only reachable after the CPU check; pointer contracts are those of the trait.
 #[allow(unsafe_op_in_unsafe_fn)]
 unsafe impl Vector for __m512 {

@@ -5,7 +5,12 @@ use core::arch::x86_64::*;
 use crate::Isa;
 use crate::kernels::vector::{Vector, partial};
 
-entry_points!(Isa::Sse2, __m128, "SSE2 is part of x86-64");
+entry_points!(
+    Isa::Sse2,
+    __m128,
+    [__m128i, __m128i, __m128i],
+    "SSE2 is part of x86-64"
+);
 
 // SAFETY: SSE2 is part of the x86-64 baseline, so these intrinsics run on every x86-64 CPU;
 // pointer contracts are those of the trait.

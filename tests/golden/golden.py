@@ -33,8 +33,18 @@ Ops / types covered:
     int16  (zp 0) LiteRT-ref + TFLM
     uint8  LiteRT-ref only (TFLM pooling rejects uint8)
 
-Usage:  python golden.py --out tests/data [--seed 2024] [--random 200]
-Writes one JSON file per (op, dtype): e.g. mean_int8.json, avgpool_uint8.json.
+Case sets (per file): the worked tie case (int8), a grid of spatial sizes
+1, 2, 49 (7x7), 196 (14x14), 3136 (56x56) x channel counts 1, 3, 8, 17, 64, 100
+(fewer channels on the big maps), a sweep of in/out scale ratios 2^-8 .. 2^8
+(every power of two and non-powers between them), extreme zero points (type
+min / max, both sides), constant min / max inputs (the largest sums), equal
+in/out parameters, forced ties, seeded random shapes, and shift-cap edge cases.
+
+Usage:  python3 tests/golden/golden.py --out tests/data [--seed 2024] [--random 16]
+                                       [--format txt|json]
+Writes one file per (op, dtype): mean_int8.txt, ..., avgpool_uint8.txt (the
+line format is described in each file's header and in tests/golden/README.md).
+The output is byte-identical for the same pins, seed and options.
 """
 import argparse
 import json
@@ -265,8 +275,7 @@ def mean_cases(dtype, rng, n_random, nonzero_zp16):
     edge = [("same_scale_7x7", (1, 7, 7, 3), 0.02, 0.02),
             ("upscale_saturates", (1, 3, 3, 4), 0.5, 0.001),
             ("tiny_ratio_32x32", (1, 32, 32, 2), 1e-9, 1.0),
-            ("small_ratio_16x16", (1, 16, 16, 2), 1e-6, 1.0),
-            ("big_map_64x64", (1, 64, 64, 2), 0.01, 0.03)]
+            ("small_ratio_16x16", (1, 16, 16, 2), 1e-6, 1.0)]
     for j, (name, shape, in_s, out_s) in enumerate(edge):
         if dtype == np.int16 and not nonzero_zp16:
             in_zp = out_zp = 0
@@ -297,6 +306,189 @@ def avgpool_cases(dtype, rng, n_random):
                       0 if dtype == np.int16 else lo + 3))
     return cases
 
+
+
+# --------------------------------------------------------------------------
+# Structured cases (issue 5): spatial sizes x channel counts, scale ratios,
+# extreme zero points, extreme inputs, ties
+# --------------------------------------------------------------------------
+SPATIAL_HW = {1: (1, 1), 2: (1, 2), 49: (7, 7), 196: (14, 14), 3136: (56, 56)}
+CHANNELS = (1, 3, 8, 17, 64, 100)
+
+
+def grid(dtype, wide_big=False):
+    """(spatial, channels): every channel count on the small maps, fewer on the big ones (the
+    data must stay small); 56x56 with 17 channels (a SIMD width plus a remainder) only where
+    wide_big (int8 MEAN)."""
+    big = (1, 3, 17) if wide_big else (1, 3)
+    return ([(s, c) for s in (1, 2, 49) for c in CHANNELS]
+            + [(196, c) for c in (1, 3, 8, 17)]
+            + [(3136, c) for c in big])
+# in/out scale ratios: every power of two 2^-8 .. 2^8, and non-powers between them
+RATIO_EXPS = ([float(k) for k in range(-8, 9)]
+              + [k + f for k, f in zip(range(-8, 8), [0.37, 0.5, 0.91, 0.13, 0.66, 0.25, 0.8, 0.42,
+                                                       0.58, 0.2, 0.75, 0.33, 0.09, 0.61, 0.87, 0.49])])
+
+
+def _ratio_label(e):
+    return f"2^{int(e)}" if e == int(e) else f"2^{e:.2f}"
+
+
+def _scales(rng, ratio_exp):
+    """(in_scale, out_scale) as f32 with in/out = 2^ratio_exp (exactly, for integer exponents)."""
+    in_s = f32(np.exp(rng.uniform(np.log(1e-3), np.log(0.1))))
+    out_s = f32(in_s / 2.0 ** ratio_exp)
+    return in_s, out_s
+
+
+def _input(rng, shape, dtype, mode, center=0, amp=0):
+    info = np.iinfo(dtype)
+    lo, hi = int(info.min), int(info.max)
+    if mode == "uniform":
+        return rng.integers(lo, hi + 1, size=shape).astype(dtype)
+    if mode == "near":   # center +- amp (clipped): means that do not saturate at big ratios
+        return np.clip(center + rng.integers(-amp, amp + 1, size=shape), lo, hi).astype(dtype)
+    if mode == "min":
+        return np.full(shape, lo, dtype)
+    if mode == "max":
+        return np.full(shape, hi, dtype)
+    if mode == "minmax":  # only the two extremes
+        return np.where(rng.integers(0, 2, size=shape) == 1, hi, lo).astype(dtype)
+    raise ValueError(mode)
+
+
+def _centered_out_zp(rng, x, in_s, in_zp, out_s, lo, hi):
+    """An output zero point that puts the mean mid-range (so outputs do not just saturate)."""
+    real_mean = (float(x.astype(np.float64).mean()) - in_zp) * in_s
+    return int(np.clip(round(-real_mean / out_s) + (lo + hi) // 2 + int(rng.integers(-20, 21)), lo, hi))
+
+
+def _near_amp(lo, hi, ratio_exp):
+    return int(max(2, min((hi - lo) // 2, (hi - lo) / 2.0 ** (ratio_exp + 1))))
+
+
+def mean_structured(dtype, rng, nonzero_zp16):
+    info = np.iinfo(dtype)
+    lo, hi = int(info.min), int(info.max)
+    zp_free = not (dtype == np.int16 and not nonzero_zp16)   # LiteRT int16: zp must be 0
+    rand_zp = (lambda: int(rng.integers(lo, hi + 1))) if zp_free else (lambda: 0)
+    cases = []
+
+    def add(name, x, in_s, in_zp, out_s, out_zp, kd):
+        cases.append((name, x, in_s, in_zp, out_s, out_zp, kd))
+
+    # grid: spatial x channels; scale ratio and input mode rotate through the grid
+    for j, (s, c) in enumerate(grid(dtype, wide_big=dtype == np.int8)):
+        h, w = SPATIAL_HW[s]
+        n = 2 if s * c <= 400 else 1
+        e = RATIO_EXPS[(5 * j) % len(RATIO_EXPS)]
+        in_s, out_s = _scales(rng, e)
+        in_zp = rand_zp()
+        if j % 2 == 0:
+            x = _input(rng, (n, h, w, c), dtype, "uniform")
+        else:
+            x = _input(rng, (n, h, w, c), dtype, "near", in_zp, _near_amp(lo, hi, e))
+        out_zp = _centered_out_zp(rng, x, in_s, in_zp, out_s, lo, hi) if zp_free else 0
+        add(f"grid_s{s}_c{c}_r{_ratio_label(e)}", x, in_s, in_zp, out_s, out_zp, j % 3 != 0)
+
+    # scale-ratio sweep over small maps
+    for j, e in enumerate(RATIO_EXPS):
+        s = (1, 2, 49)[j % 3]
+        c = (3, 8, 17, 1)[(j // 3) % 4]
+        h, w = SPATIAL_HW[s]
+        in_s, out_s = _scales(rng, e)
+        in_zp = rand_zp()
+        x = _input(rng, (2 if s < 49 else 1, h, w, c), dtype, "near", in_zp, _near_amp(lo, hi, e))
+        out_zp = _centered_out_zp(rng, x, in_s, in_zp, out_s, lo, hi) if zp_free else 0
+        add(f"ratio_{_ratio_label(e)}_s{s}_c{c}", x, in_s, in_zp, out_s, out_zp, j % 2 == 0)
+
+    # ties: power-of-two ratios on 1 and 2 positions make x.5 results (both signs)
+    for s, e in [(1, -1.0), (1, -2.0), (2, 0.0), (2, -1.0), (2, 1.0)]:
+        h, w = SPATIAL_HW[s]
+        in_s, out_s = _scales(rng, e)
+        in_zp = rand_zp()
+        x = _input(rng, (2, h, w, 17), dtype, "near", in_zp, _near_amp(lo, hi, e))
+        out_zp = _centered_out_zp(rng, x, in_s, in_zp, out_s, lo, hi) if zp_free else 0
+        add(f"ties_s{s}_r{_ratio_label(e)}", x, in_s, in_zp, out_s, out_zp, True)
+
+    # equal input and output parameters (common in converted models)
+    for s, c in [(2, 17), (49, 8), (196, 3), (3136, 1)]:
+        h, w = SPATIAL_HW[s]
+        sc = f32(np.exp(rng.uniform(np.log(1e-3), np.log(0.1))))
+        zp = rand_zp()
+        add(f"same_params_s{s}_c{c}", _input(rng, (1, h, w, c), dtype, "uniform"),
+            sc, zp, sc, zp, True)
+
+    # extreme zero points (type min / max on either side) and extreme inputs
+    zps = ([(lo, lo), (lo, hi), (hi, lo), (hi, hi), (lo, 0 if lo < 0 else hi // 2)]
+           if zp_free else [(0, 0)] * 2)
+    modes = ("uniform", "min", "max", "minmax", "near")
+    for j, (in_zp, out_zp) in enumerate(zps):
+        for k, (s, c) in enumerate([(1, 8), (2, 3), (49, 17), (196, 1), (3136, 1)][:5 if j == 0 else 4]):
+            h, w = SPATIAL_HW[s]
+            e = (0.0, -8.0, 8.0, 3.37, -5.5)[(j + k) % 5]
+            mode = modes[(j + 2 * k) % 5]
+            in_s, out_s = _scales(rng, e)
+            x = _input(rng, (1, h, w, c), dtype, mode, in_zp, _near_amp(lo, hi, e))
+            tag = "zp" if zp_free else "zp0"
+            add(f"{tag}_{in_zp}_{out_zp}_{mode}_s{s}_c{c}_r{_ratio_label(e)}", x, in_s, in_zp,
+                out_s, out_zp, k % 2 == 0)
+    return cases
+
+
+def avgpool_structured(dtype, rng):
+    info = np.iinfo(dtype)
+    lo, hi = int(info.min), int(info.max)
+    zp_free = dtype != np.int16
+    cases = []
+    zp_cycle = [lo, hi, 0 if lo < 0 else 128] if zp_free else [0]
+    for j, (s, c) in enumerate(grid(dtype)):
+        h, w = SPATIAL_HW[s]
+        n = 2 if s * c <= 400 else 1
+        mode = ("uniform", "ties", "uniform", "minmax")[j % 4]
+        x = _input(rng, (n, h, w, c), dtype, "minmax" if mode == "minmax" else "uniform")
+        if mode == "ties":
+            x = _force_ties(x)
+        sc = f32(np.exp(rng.uniform(np.log(1e-3), np.log(0.1))))
+        cases.append((f"grid_s{s}_c{c}_{mode}", x, sc, zp_cycle[j % len(zp_cycle)]))
+    for s in (2, 196, 3136):   # every channel a tie (n even), both signs
+        h, w = SPATIAL_HW[s]
+        c = (17, 8, 1)[(2, 196, 3136).index(s)]
+        cases.append((f"ties_s{s}_c{c}", _force_ties(_input(rng, (1, h, w, c), dtype, "uniform")),
+                      0.05, zp_cycle[0]))
+    for mode in ("min", "max"):   # the largest sums
+        for s, c in [(1, 3), (49, 17), (3136, 1)]:
+            h, w = SPATIAL_HW[s]
+            cases.append((f"const_{mode}_s{s}_c{c}", _input(rng, (1, h, w, c), dtype, mode),
+                          0.05, zp_cycle[-1]))
+    return cases
+
+
+def _force_ties(x):
+    """Adjust each channel so that its sum is an odd multiple of n/2 (n = H*W even): the
+    average is exactly x.5. Maps with odd n cannot tie and are returned unchanged."""
+    info = np.iinfo(x.dtype)
+    lo, hi = int(info.min), int(info.max)
+    n_el = x.shape[1] * x.shape[2]
+    if n_el % 2:
+        return x
+    y = x.astype(np.int64).reshape(x.shape[0], n_el, x.shape[3])
+    for b in range(y.shape[0]):
+        for c in range(y.shape[2]):
+            col = y[b, :, c]
+            delta = (n_el // 2 - int(col.sum())) % n_el     # raise the sum by delta ...
+            for i in range(n_el):
+                step = min(delta, hi - int(col[i]))
+                col[i] += step
+                delta -= step
+            if delta:                                        # ... or lower it by n - delta
+                delta = n_el - delta
+                for i in range(n_el):
+                    step = min(delta, int(col[i]) - lo)
+                    col[i] -= step
+                    delta -= step
+            assert int(col.sum()) % n_el == n_el // 2
+    return y.reshape(x.shape).astype(x.dtype)
 
 # --------------------------------------------------------------------------
 # Driver
@@ -337,15 +529,19 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="golden_out")
     ap.add_argument("--seed", type=int, default=2024)
-    ap.add_argument("--random", type=int, default=100, help="random cases per file")
+    ap.add_argument("--random", type=int, default=16, help="random cases per file")
+    ap.add_argument("--format", choices=["txt", "json"], default="txt")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    # one independent, reproducible stream per output file
+    # one independent, reproducible stream per output file (and one for its structured cases,
+    # so that --random does not change them)
     file_rng = lambda fname: np.random.default_rng([args.seed, zlib.crc32(fname.encode())])
     import ai_edge_litert
     versions = {"ai-edge-litert": getattr(ai_edge_litert, "__version__", "?"),
                 "tflite-micro": getattr(sys.modules.get("tflite_micro"), "__version__", None),
                 "numpy": np.__version__}
+    command = (f"python3 tests/golden/golden.py --out tests/data --seed {args.seed} "
+               f"--random {args.random} --format {args.format}")
     summary = []
 
     # ---- MEAN ----
@@ -355,7 +551,9 @@ def main():
         if nz16 and tflm_runtime is None:
             print("skipping mean_int16_nonzero_zp: only tflite-micro accepts it", file=sys.stderr)
             continue
-        for name, x, in_s, in_zp, out_s, out_zp, kd in mean_cases(dtype, file_rng(f"mean_{tag}"), args.random, nz16):
+        cases = (mean_cases(dtype, file_rng(f"mean_{tag}"), args.random, nz16)
+                 + mean_structured(dtype, file_rng(f"mean_{tag}/structured"), nz16))
+        for name, x, in_s, in_zp, out_s, out_zp, kd in cases:
             model = mean_model(x.shape, dtype, in_s, in_zp, out_s, out_zp, kd)
             golden, sources, opt = evaluate(
                 model, x,
@@ -373,12 +571,14 @@ def main():
             r["expected_single_rounding"] = single.ravel().tolist()
             r["expected_single_rounding_source"] = "python emulation (no installable build uses TFLITE_SINGLE_ROUNDING)"
             records.append(r)
-        summary.append(_write(args.out, f"mean_{tag}.json", records, versions))
+        summary.append(_write(args.out, f"mean_{tag}", records, versions, command, args))
 
     # ---- AVERAGE_POOL_2D (global) ----
     for tag, dtype in [("int8", np.int8), ("uint8", np.uint8), ("int16", np.int16)]:
         records = []
-        for name, x, s, zp in avgpool_cases(dtype, file_rng(f"avgpool_{tag}"), args.random):
+        cases = (avgpool_cases(dtype, file_rng(f"avgpool_{tag}"), args.random)
+                 + avgpool_structured(dtype, file_rng(f"avgpool_{tag}/structured")))
+        for name, x, s, zp in cases:
             model = avgpool_model(x.shape, dtype, s, zp)
             golden, sources, opt = evaluate(model, x, use_litert_ref=True,
                                             use_tflm=dtype != np.uint8)  # TFLM pool: no uint8
@@ -388,25 +588,117 @@ def main():
                                   filter=[x.shape[1], x.shape[2]], stride=[1, 1], padding="VALID",
                                   scale=s, scale_f32_bits=f"{np.float32(s).view(np.uint32):08x}",
                                   zero_point=zp))
-        summary.append(_write(args.out, f"avgpool_{tag}.json", records, versions))
+        summary.append(_write(args.out, f"avgpool_{tag}", records, versions, command, args))
 
     for line in summary:
         print(line)
 
 
-def _write(out_dir, fname, records, versions):
-    path = os.path.join(out_dir, fname)
-    with open(path, "w") as f:
-        json.dump({"generator": "golden.py", "versions": versions, "cases": records}, f,
-                  separators=(",", ":"))
-        f.write("\n")
+SOURCE_TAG = {"litert_builtin_ref": "litert-ref", "tflite_micro": "tflm"}
+
+TXT_FORMAT = """\
+# Format: '#' lines are comments. Each case is a block of lines 'key values...',
+# from 'case NAME' to 'end'. Keys:
+#   case NAME            unique within the file
+#   op                   MEAN or AVERAGE_POOL_2D
+#   dtype                int8, uint8 or int16
+#   shape N H W C        the NHWC input shape (globalpool: Shape::new(N, C, H*W), Layout::Nhwc)
+#   in_scale BITS REPR   MEAN: input scale, f32 bit pattern in hex (authoritative), then decimal
+#   in_zp Z              MEAN: input zero point
+#   out_scale BITS REPR  MEAN: output scale
+#   out_zp Z             MEAN: output zero point
+#   keep_dims 0|1        MEAN: output [N,1,1,C] (1) or [N,C] (0); same values in the same order
+#   scale BITS REPR      AVERAGE_POOL_2D: scale of input and output (filter H x W, stride 1, VALID)
+#   zp Z                 AVERAGE_POOL_2D: zero point of input and output
+#   ref SRC...           the reference runtimes that produced 'expected' and agreed bit for bit:
+#                        litert-ref (LiteRT, OpResolverType.BUILTIN_REF) and/or tflm (TFLite-Micro)
+#   input V...           the input, NHWC row-major, in decimal; may span several 'input' lines
+#                        (concatenate them)
+#   input_hex HEX        instead of 'input' for inputs of more than 256 values: each value in
+#                        fixed-width two's-complement hex without separators (2 digits for int8 /
+#                        uint8, 4 for int16; 'ff' is -1 in int8, 255 in uint8), 64 values a line
+#   expected V...        the reference output, [N][C] row-major
+#   expected_single_rounding V...
+#                        MEAN only: EMULATED by golden.py's integer model with TFLITE_SINGLE_ROUNDING
+#                        arithmetic; no installable runtime is built that way
+#   litert_optimized V...  informational, NOT golden: LiteRT's default resolver (optimized
+#                        kernels + XNNPACK); absent when LiteRT rejects the model
+#   end
+"""
+
+
+DECIMAL_MAX = 256   # inputs up to this many values are written in decimal, longer ones in hex
+
+
+def _input_lines(vals, dtype):
+    """'input' lines (decimal, 32 a line) for short inputs; 'input_hex' lines (fixed-width
+    two's-complement hex, 64 values a line) for long ones, to keep the data small."""
+    if len(vals) <= DECIMAL_MAX:
+        return ["input " + " ".join(map(str, vals[i:i + 32])) for i in range(0, len(vals), 32)]
+    bits = np.iinfo(DTYPES[dtype]).bits
+    fmt = "{:02x}" if bits == 8 else "{:04x}"
+    mask = (1 << bits) - 1
+    return ["input_hex " + "".join(fmt.format(v & mask) for v in vals[i:i + 64])
+            for i in range(0, len(vals), 64)]
+
+
+def _write(out_dir, stem, records, versions, command, args):
     srcs = sorted({s for r in records for s in r["reference_sources"]})
     if any("litert_optimized" in r for r in records):
         n_opt = sum(r["litert_optimized_differs"] for r in records)
         opt = f"litert-optimized differs in {n_opt} cases"
     else:
+        n_opt = None
         opt = "litert-optimized not run (LiteRT rejects these models)"
-    return f"{fname}: {len(records)} cases, sources={srcs}, {opt}"
+    n_vals = sum(len(r["input"]) for r in records)
+    if args.format == "json":
+        path = os.path.join(out_dir, stem + ".json")
+        with open(path, "w") as f:
+            json.dump({"generator": "golden.py", "versions": versions, "command": command,
+                       "cases": records}, f, separators=(",", ":"))
+            f.write("\n")
+    else:
+        path = os.path.join(out_dir, stem + ".txt")
+        r0 = records[0]
+        lines = [f"# globalpool golden vectors: {r0['op']} {r0['dtype']}"
+                 + (" (non-zero zero points)" if stem.endswith("nonzero_zp") else ""),
+                 "# Generated by tests/golden/golden.py; do not edit. Regenerate with:",
+                 f"#   {command}",
+                 "# Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+                 f"# Seed: {args.seed}. Reference runtimes: "
+                 + ", ".join(SOURCE_TAG[s] for s in srcs) + ".",
+                 f"# {len(records)} cases, {n_vals} input values"
+                 + (f"; LiteRT's optimized kernels differ from the reference in {n_opt} cases."
+                    if n_opt is not None else "; LiteRT rejects these models (no optimized run)."),
+                 *TXT_FORMAT.rstrip("\n").split("\n")]
+        for r in records:
+            n, h, w, c = r["input_shape"]
+            lines += [f"case {r['name']}", f"op {r['op']}", f"dtype {r['dtype']}",
+                      f"shape {n} {h} {w} {c}"]
+            if r["op"] == "MEAN":
+                lines += [f"in_scale {r['input_scale_f32_bits']} {r['input_scale']!r}",
+                          f"in_zp {r['input_zero_point']}",
+                          f"out_scale {r['output_scale_f32_bits']} {r['output_scale']!r}",
+                          f"out_zp {r['output_zero_point']}",
+                          f"keep_dims {int(r['keep_dims'])}"]
+            else:
+                lines += [f"scale {r['scale_f32_bits']} {r['scale']!r}", f"zp {r['zero_point']}"]
+            lines.append("ref " + " ".join(SOURCE_TAG[s] for s in r["reference_sources"]))
+            lines += _input_lines(r["input"], r["dtype"])
+            lines.append("expected " + " ".join(map(str, r["expected"])))
+            if "expected_single_rounding" in r:
+                lines.append("expected_single_rounding "
+                             + " ".join(map(str, r["expected_single_rounding"])))
+            if "litert_optimized" in r:
+                lines.append("litert_optimized " + " ".join(map(str, r["litert_optimized"])))
+            lines.append("end")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+    n_single = sum(r["expected_single_rounding"] != r["expected"] for r in records
+                   if "expected_single_rounding" in r)
+    return (f"{os.path.basename(path)}: {len(records)} cases, {n_vals} input values, "
+            f"{os.path.getsize(path)} bytes, sources={srcs}, {opt}"
+            + (f", single rounding differs in {n_single} cases" if records[0]["op"] == "MEAN" else ""))
 
 
 if __name__ == "__main__":

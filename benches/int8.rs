@@ -1,0 +1,147 @@
+//! Throughput of int8 global pooling (TFLite AVERAGE_POOL_2D `avg`, and `max`): every available
+//! path beside the naive loop a user would write and the read-only probe over the same bytes,
+//! in one criterion group per case (`<case>-i8/<layout>`), so that results read as ratios.
+//!
+//! Run: `cargo bench --bench int8`, then `python3 benches/report.py --filter i8`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use globalpool::{Isa, Layout, Pooler, Shape};
+
+/// (name, batch, channels, spatial): the same cases as `benches/pool.rs`.
+const CASES: [(&str, usize, usize, usize); 7] = [
+    ("1x1280x7x7", 1, 1280, 49),
+    ("1x2048x7x7", 1, 2048, 49),
+    ("1x512x14x14", 1, 512, 196),
+    ("1x64x112x112", 1, 64, 112 * 112),
+    ("8x256x56x56", 8, 256, 56 * 56),
+    ("1x3x224x224", 1, 3, 224 * 224),
+    ("tokens32x128x768", 32, 768, 128),
+];
+
+/// TFLite's AVERAGE_POOL_2D rounding, as a user would write it.
+fn round_avg(acc: i32, n: i32) -> i8 {
+    (if acc > 0 {
+        (acc + n / 2) / n
+    } else {
+        (acc - n / 2) / n
+    }) as i8
+}
+
+/// The naive average a user would write (an `i32` sum per channel).
+fn naive_avg(x: &[i8], shape: Shape, layout: Layout, out: &mut [i8], acc: &mut [i32]) {
+    let (c, s) = (shape.channels, shape.spatial);
+    match layout {
+        Layout::Nchw => {
+            for (row, o) in x.chunks_exact(s).zip(out.iter_mut()) {
+                *o = round_avg(row.iter().map(|&v| i32::from(v)).sum(), s as i32);
+            }
+        }
+        Layout::Nhwc => {
+            for (img, out) in x.chunks_exact(c * s).zip(out.chunks_exact_mut(c)) {
+                acc.fill(0);
+                for row in img.chunks_exact(c) {
+                    for (a, &v) in acc.iter_mut().zip(row) {
+                        *a += i32::from(v);
+                    }
+                }
+                for (o, &a) in out.iter_mut().zip(acc.iter()) {
+                    *o = round_avg(a, s as i32);
+                }
+            }
+        }
+    }
+}
+
+/// OR of every 32-bit word of the same bytes, 16 independent accumulators: the ceiling for any
+/// reduction over them, vectorized with the features of the function it is inlined into.
+#[inline(always)]
+fn or_reduce(x: &[u32]) -> u32 {
+    let mut acc = [0u32; 16];
+    let chunks = x.chunks_exact(16);
+    let tail = chunks.remainder().iter().fold(0, |a, v| a | v);
+    for chunk in chunks {
+        for (a, v) in acc.iter_mut().zip(chunk) {
+            *a |= v;
+        }
+    }
+    acc.iter().fold(tail, |a, b| a | b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn or_reduce_avx2(x: &[u32]) -> u32 {
+    or_reduce(x)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn or_reduce_avx512(x: &[u32]) -> u32 {
+    or_reduce(x)
+}
+
+/// The read-only probe, at the widest vectors this CPU has.
+fn probe(x: &[u32]) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            return unsafe { or_reduce_avx512(x) };
+        }
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { or_reduce_avx2(x) };
+        }
+    }
+    or_reduce(x)
+}
+
+fn bench(c: &mut Criterion) {
+    let paths: Vec<Pooler> = Isa::ALL
+        .iter()
+        .filter_map(|&i| Pooler::with_isa(i))
+        .collect();
+    let detected = Pooler::detect().isa();
+    for (name, batch, channels, spatial) in CASES {
+        let shape = Shape::new(batch, channels, spatial);
+        let n = shape.input_len().unwrap();
+        // Every case's byte count is a multiple of 4: the probe reads the same bytes as words.
+        let words: Vec<u32> = (0..n / 4)
+            .map(|i| (i as u32).wrapping_mul(0x9E37_79B9) ^ 0x5A5A_5A5A)
+            .collect();
+        let x: &[i8] = bytemuck::cast_slice(&words);
+        let mut out = vec![0i8; shape.output_len().unwrap()];
+        let mut acc = vec![0i32; channels];
+        for layout in [Layout::Nchw, Layout::Nhwc] {
+            let mut g = c.benchmark_group(format!("{name}-i8/{layout:?}"));
+            g.throughput(Throughput::Bytes(n as u64));
+            g.bench_function("probe", |b| b.iter(|| probe(black_box(&words))));
+            g.bench_function("naive/avg", |b| {
+                b.iter(|| naive_avg(black_box(x), shape, layout, &mut out, &mut acc))
+            });
+            for p in &paths {
+                let tag = if p.isa() == detected { "*" } else { "" };
+                let id = |op: &str| BenchmarkId::new(op, format!("{}{tag}", p.isa().name()));
+                g.bench_function(id("avg"), |b| {
+                    b.iter(|| p.avg(black_box(x), shape, layout, &mut out).unwrap())
+                });
+                g.bench_function(id("max"), |b| {
+                    b.iter(|| p.max(black_box(x), shape, layout, &mut out).unwrap())
+                });
+            }
+            g.finish();
+        }
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(1000))
+        .sample_size(20);
+    targets = bench
+}
+criterion_main!(benches);

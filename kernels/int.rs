@@ -1,0 +1,721 @@
+//! The integer kernels (`i8`, `u8`, `i16`): the scalar reference, the generic SIMD algorithms
+//! over [`IntVector`], and the per-channel finishing steps (rounding, requantization) that every
+//! path shares.
+//!
+//! Integer sums are exact, so unlike `f32` there is no order to keep: any path that adds every
+//! value once gets the same `i32`. The kernels only compute, per channel, the exact sum or the
+//! exact maximum / minimum, and hand them in small batches to [`IntOut::emit`], which turns them
+//! into the requested output with the same plain code on every path.
+
+use super::{Dims, Op};
+use crate::quant::MeanStep;
+
+/// An integer element type of the kernels.
+pub(crate) trait Int: Copy + Default + 'static {
+    /// The smallest value.
+    const MIN: Self;
+    /// The largest value.
+    const MAX: Self;
+    /// The largest `spatial` whose sum cannot overflow `i32`, whatever the values.
+    const MAX_SPATIAL: usize;
+    /// The value as `i32`.
+    fn to_i32(self) -> i32;
+    /// `v` (in range) as `Self`.
+    fn from_i32(v: i32) -> Self;
+    /// This type's kernel of a path.
+    fn kernel(k: &super::Kernels) -> super::IntKernel<Self>;
+}
+
+macro_rules! int {
+    ($t:ident, $max_spatial:expr) => {
+        impl Int for $t {
+            #[inline(always)]
+            fn kernel(k: &super::Kernels) -> super::IntKernel<$t> {
+                k.$t
+            }
+            const MIN: $t = <$t>::MIN;
+            const MAX: $t = <$t>::MAX;
+            const MAX_SPATIAL: usize = $max_spatial;
+            #[inline(always)]
+            fn to_i32(self) -> i32 {
+                i32::from(self)
+            }
+            #[inline(always)]
+            fn from_i32(v: i32) -> $t {
+                v as $t
+            }
+        }
+    };
+}
+// |sum| <= 128 * 2^24 = 2^31 (exactly i32::MIN at worst), 255 * 8_421_504 < 2^31,
+// 32768 * 65536 = 2^31 (again exactly i32::MIN at worst).
+int!(i8, 1 << 24);
+int!(u8, (i32::MAX / 255) as usize);
+int!(i16, 1 << 16);
+
+/// What an integer call writes, and how a channel's exact sum (or extreme) becomes it.
+pub(crate) enum IntOut<'a, T> {
+    /// The exact sums.
+    Sum(&'a mut [i32]),
+    /// TFLite AVERAGE_POOL_2D: the sum divided by `spatial`, rounded half away from zero, then
+    /// clamped to `lo..=hi`.
+    Avg {
+        out: &'a mut [T],
+        div: Divider,
+        lo: i32,
+        hi: i32,
+    },
+    /// TFLite MEAN: requantized.
+    Mean { out: &'a mut [T], step: MeanStep },
+    /// The maximum (`max == true`) or minimum of each channel.
+    Ext { out: &'a mut [T], max: bool },
+}
+
+impl<T: Int> IntOut<'_, T> {
+    /// The number of outputs.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            IntOut::Sum(o) => o.len(),
+            IntOut::Avg { out, .. } | IntOut::Mean { out, .. } | IntOut::Ext { out, .. } => {
+                out.len()
+            }
+        }
+    }
+
+    /// The reduction the kernels must compute.
+    pub(crate) fn op(&self) -> Op {
+        match self {
+            IntOut::Ext { max: true, .. } => Op::Max,
+            IntOut::Ext { max: false, .. } => Op::Min,
+            _ => Op::Sum,
+        }
+    }
+
+    /// Writes the outputs `start..start + vals.len()` from the channels' exact sums (or
+    /// extremes, as `i32`). Indices outside the output are ignored (never the case: the kernels
+    /// emit exactly `batch * channels` values).
+    #[inline(never)]
+    pub(crate) fn emit(&mut self, start: usize, vals: &[i32]) {
+        match self {
+            IntOut::Sum(out) => {
+                for (o, &v) in out.iter_mut().skip(start).zip(vals) {
+                    *o = v;
+                }
+            }
+            IntOut::Avg { out, div, lo, hi } => {
+                for (o, &v) in out.iter_mut().skip(start).zip(vals) {
+                    *o = T::from_i32(div.round_half_away(v).clamp(*lo, *hi));
+                }
+            }
+            IntOut::Mean { out, step } => {
+                let (lo, hi) = (T::MIN.to_i32(), T::MAX.to_i32());
+                for (o, &v) in out.iter_mut().skip(start).zip(vals) {
+                    *o = T::from_i32(step.apply(v, lo, hi));
+                }
+            }
+            IntOut::Ext { out, .. } => {
+                for (o, &v) in out.iter_mut().skip(start).zip(vals) {
+                    *o = T::from_i32(v);
+                }
+            }
+        }
+    }
+}
+
+/// Division of `|a| <= 2^32 - 1` by a fixed `n` with a multiplication (Lemire, Kaser and Kurz,
+/// "Faster remainder by direct computation", 2019: `floor(a * ceil(2^64 / n) / 2^64)` is
+/// `floor(a / n)` for every 32-bit `a`), so that `avg` costs no hardware division per channel.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Divider {
+    n: u32,
+    /// `ceil(2^64 / n)` for `n >= 2` (unused for `n == 1`).
+    m: u64,
+}
+
+impl Divider {
+    /// A divider by `n`, `1 <= n < 2^32`.
+    pub(crate) fn new(n: u32) -> Divider {
+        let n = n.max(1);
+        let m = if n == 1 {
+            0
+        } else {
+            (u64::MAX / u64::from(n)).wrapping_add(1)
+        };
+        Divider { n, m }
+    }
+
+    /// `floor(a / n)`.
+    #[inline(always)]
+    fn div(self, a: u32) -> u32 {
+        if self.n == 1 {
+            a
+        } else {
+            ((u128::from(self.m) * u128::from(a)) >> 64) as u32
+        }
+    }
+
+    /// `acc > 0 ? (acc + n/2) / n : (acc - n/2) / n` with C's truncating division, computed
+    /// without overflow (TFLite's AVERAGE_POOL_2D rounding).
+    #[inline(always)]
+    pub(crate) fn round_half_away(self, acc: i32) -> i32 {
+        let half = self.n / 2;
+        // |acc| <= 2^31 and half < 2^31 here (`n <= 2^24` for the types that allow negative
+        // sums), so the sum fits in u32.
+        let q = self.div(acc.unsigned_abs().wrapping_add(half)) as i32;
+        if acc > 0 { q } else { q.wrapping_neg() }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scalar reference.
+// ---------------------------------------------------------------------------------------------
+
+/// How many outputs the kernels collect before calling [`IntOut::emit`].
+const BATCH: usize = 64;
+
+/// Collects a kernel's per-channel results and emits them in batches.
+struct Emitter<'o, 'a, T> {
+    out: &'o mut IntOut<'a, T>,
+    buf: [i32; BATCH],
+    len: usize,
+    next: usize,
+}
+
+impl<'o, 'a, T: Int> Emitter<'o, 'a, T> {
+    fn new(out: &'o mut IntOut<'a, T>) -> Self {
+        Emitter {
+            out,
+            buf: [0; BATCH],
+            len: 0,
+            next: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, v: i32) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = v;
+        }
+        self.len += 1;
+        if self.len == BATCH {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        let n = self.len.min(BATCH);
+        self.out.emit(self.next, self.buf.get(..n).unwrap_or(&[]));
+        self.next += n;
+        self.len = 0;
+    }
+}
+
+/// The reference: one value at a time.
+pub(crate) fn scalar<T: Int>(input: &[T], dims: Dims, nhwc: bool, out: &mut IntOut<'_, T>) {
+    let (channels, spatial) = (dims.channels.get(), dims.spatial.get());
+    let op = out.op();
+    let reduce = |values: &mut dyn Iterator<Item = T>| -> i32 {
+        match op {
+            Op::Max => values.map(T::to_i32).fold(T::MIN.to_i32(), i32::max),
+            Op::Min => values.map(T::to_i32).fold(T::MAX.to_i32(), i32::min),
+            _ => values.map(T::to_i32).fold(0i32, i32::wrapping_add),
+        }
+    };
+    let mut em = Emitter::new(out);
+    if nhwc {
+        let Some(image) = dims.channels.checked_mul(dims.spatial) else {
+            return; // unreachable: `Task` checked that the product fits
+        };
+        for img in input.chunks_exact(image.get()) {
+            for c in 0..channels {
+                em.push(reduce(&mut img.iter().skip(c).step_by(channels).copied()));
+            }
+        }
+    } else {
+        for row in input.chunks_exact(spatial) {
+            em.push(reduce(&mut row.iter().copied()));
+        }
+    }
+    em.flush();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The generic SIMD kernels.
+// ---------------------------------------------------------------------------------------------
+
+/// A SIMD register of `LANES` values of `T`, with the few operations the integer kernels need.
+///
+/// # Safety
+///
+/// As for [`Vector`](super::vector::Vector): only sound to use on a CPU with the instruction set
+/// of the implementation (the generic kernels are only inlined into the matching
+/// `#[target_feature]` entry points); pointer arguments must satisfy what each method states.
+pub(crate) unsafe trait IntVector<T: Int>: Copy {
+    /// Values per register (at most 64).
+    const LANES: usize;
+    /// How many vectors [`IntVector::lsum_add`] can take before its narrow lanes could overflow.
+    const LSUM_ROWS: usize;
+    /// All lanes `x`.
+    unsafe fn splat(x: T) -> Self;
+    /// Loads `LANES` values (no alignment needed).
+    ///
+    /// # Safety
+    /// `p..p + LANES` must be readable.
+    unsafe fn load(p: *const T) -> Self;
+    /// Stores `LANES` values (no alignment needed).
+    ///
+    /// # Safety
+    /// `p..p + LANES` must be writable.
+    unsafe fn store(self, p: *mut T);
+    /// Bitwise AND.
+    unsafe fn and(self, m: Self) -> Self;
+    /// `a` where the lanes of `m` are all ones, `b` where they are zero.
+    unsafe fn select(m: Self, a: Self, b: Self) -> Self;
+    /// Lane-wise maximum.
+    unsafe fn max(self, b: Self) -> Self;
+    /// Lane-wise minimum.
+    unsafe fn min(self, b: Self) -> Self;
+    /// The largest lane.
+    unsafe fn hmax(self) -> i32;
+    /// The smallest lane.
+    unsafe fn hmin(self) -> i32;
+
+    /// A running sum of all the lanes of many vectors (the NCHW rows).
+    type Hsum: Copy;
+    /// The empty sum.
+    unsafe fn hsum_zero() -> Self::Hsum;
+    /// Adds all lanes of `v`.
+    unsafe fn hsum_add(acc: Self::Hsum, v: Self) -> Self::Hsum;
+    /// `a + b`.
+    unsafe fn hsum_merge(a: Self::Hsum, b: Self::Hsum) -> Self::Hsum;
+    /// The exact total, given that `vectors` vectors were added (the paths that sum biased values
+    /// remove the bias here); the caller guarantees that it fits in `i32`.
+    unsafe fn hsum_total(acc: Self::Hsum, vectors: usize) -> i32;
+
+    /// Lane-wise running sums (the NHWC rows), in lanes narrow enough to be cheap and wide
+    /// enough for [`IntVector::LSUM_ROWS`] vectors.
+    type Lsum: Copy;
+    /// All lanes zero.
+    unsafe fn lsum_zero() -> Self::Lsum;
+    /// Adds `v` lane by lane (wrapping).
+    unsafe fn lsum_add(acc: Self::Lsum, v: Self) -> Self::Lsum;
+    /// `lsum_add(acc, load(p))`, for paths that widen straight from memory.
+    ///
+    /// # Safety
+    /// `p..p + LANES` must be readable.
+    #[inline(always)]
+    unsafe fn lsum_load_add(acc: Self::Lsum, p: *const T) -> Self::Lsum {
+        // SAFETY: forwarded contract.
+        unsafe { Self::lsum_add(acc, Self::load(p)) }
+    }
+    /// `p[i] += lane i` for every `i < LANES` (wrapping).
+    ///
+    /// # Safety
+    /// `p..p + LANES` must be readable and writable.
+    unsafe fn lsum_spill(acc: Self::Lsum, p: *mut i32);
+}
+
+/// Bytes of all-zero, all-one, all-zero: lane masks are read from it (see [`first`], [`last`]).
+#[repr(align(64))]
+struct MaskBytes([u8; 192]);
+
+static MASK_BYTES: MaskBytes = {
+    let mut b = [0u8; 192];
+    let mut i = 64;
+    while i < 128 {
+        // A constant: an out-of-range index would fail the build, not panic.
+        #[allow(clippy::indexing_slicing)]
+        {
+            b[i] = 0xFF;
+        }
+        i += 1;
+    }
+    MaskBytes(b)
+};
+
+/// All ones in the first `n` lanes, zero in the others (`0 < n < LANES`).
+///
+/// # Safety
+/// As for any [`IntVector`] method.
+#[inline(always)]
+unsafe fn first<T: Int, V: IntVector<T>>(n: usize) -> V {
+    let bytes = n.min(V::LANES) * size_of::<T>();
+    // SAFETY: `LANES * size_of::<T>() <= 64`, so the read `128 - bytes .. 128 - bytes + 64` at
+    // most stays inside the 192 bytes; `V::load` needs no alignment.
+    unsafe { V::load(MASK_BYTES.0.as_ptr().add(128 - bytes).cast()) }
+}
+
+/// All ones in the last `n` lanes, zero in the others (`0 < n < LANES`).
+///
+/// # Safety
+/// As for any [`IntVector`] method.
+#[inline(always)]
+unsafe fn last<T: Int, V: IntVector<T>>(n: usize) -> V {
+    let zero_bytes = (V::LANES - n.min(V::LANES)) * size_of::<T>();
+    // SAFETY: the read starts at `64 - zero_bytes >= 0` and spans at most 64 bytes.
+    unsafe { V::load(MASK_BYTES.0.as_ptr().add(64 - zero_bytes).cast()) }
+}
+
+/// Loads `n < LANES` values at `p` into the first lanes of a vector whose other lanes are
+/// `fill`, through a stack copy: for the few loads near the end of the input where a whole
+/// vector cannot be read.
+///
+/// # Safety
+/// `p..p + n` must be readable.
+#[inline(always)]
+unsafe fn load_copy<T: Int, V: IntVector<T>>(p: *const T, n: usize, fill: T) -> V {
+    let mut buf = [fill; 64];
+    // SAFETY: `p..p + n` is readable (caller) and `n < LANES <= 64` values fit in `buf`.
+    unsafe {
+        core::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), n.min(64));
+        V::load(buf.as_ptr())
+    }
+}
+
+/// The generic kernel: NCHW or NHWC, any op.
+///
+/// # Safety
+/// The CPU has `V`'s instruction set; `input.len() == batch * channels * spatial`, and `out`
+/// holds `batch * channels` values.
+#[inline(always)]
+pub(crate) unsafe fn kernel<T: Int, V: IntVector<T>>(
+    input: &[T],
+    dims: Dims,
+    nhwc: bool,
+    out: &mut IntOut<'_, T>,
+) {
+    // SAFETY: forwarded contract.
+    unsafe {
+        match (nhwc, out.op()) {
+            (false, Op::Max) => nchw_ext::<T, V, true>(input, dims, out),
+            (false, Op::Min) => nchw_ext::<T, V, false>(input, dims, out),
+            (false, _) => nchw_sum::<T, V>(input, dims, out),
+            (true, Op::Max) => nhwc_ext::<T, V, true>(input, dims, out),
+            (true, Op::Min) => nhwc_ext::<T, V, false>(input, dims, out),
+            (true, _) => nhwc_sum::<T, V>(input, dims, out),
+        }
+    }
+}
+
+/// NCHW sums: each row with two running sums, its tail through a masked whole-vector load.
+#[inline(always)]
+unsafe fn nchw_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut IntOut<'_, T>) {
+    let n = dims.spatial.get();
+    let l = V::LANES;
+    let len = input.len();
+    let base = input.as_ptr();
+    let mut em = Emitter::new(out);
+    let mut o = 0;
+    while o < len {
+        // SAFETY: rows `o..o + n` are inside the input (`len` is a multiple of `n`); every load
+        // below reads whole vectors inside `0..len`, as each branch checks.
+        unsafe {
+            let p = base.add(o);
+            let (mut a, mut b) = (V::hsum_zero(), V::hsum_zero());
+            let mut i = 0;
+            while i + 4 * l <= n {
+                a = V::hsum_add(a, V::load(p.add(i)));
+                b = V::hsum_add(b, V::load(p.add(i + l)));
+                a = V::hsum_add(a, V::load(p.add(i + 2 * l)));
+                b = V::hsum_add(b, V::load(p.add(i + 3 * l)));
+                i += 4 * l;
+            }
+            while i + l <= n {
+                a = V::hsum_add(a, V::load(p.add(i)));
+                i += l;
+            }
+            let r = n - i;
+            let mut vectors = i / l;
+            if r > 0 {
+                let t = if o + i + l <= len {
+                    V::load(p.add(i)).and(first::<T, V>(r))
+                } else if o + n >= l {
+                    V::load(p.add(n).sub(l)).and(last::<T, V>(r))
+                } else {
+                    load_copy::<T, V>(p.add(i), r, T::default())
+                };
+                b = V::hsum_add(b, t);
+                vectors += 1;
+            }
+            em.push(V::hsum_total(V::hsum_merge(a, b), vectors));
+        }
+        o += n;
+    }
+    em.flush();
+}
+
+/// NCHW maximum / minimum: each row with two running extremes; the tail overlaps the previous
+/// vector of the row (repeats do not change an extreme) or, in rows shorter than a vector, is
+/// blended with the identity.
+#[inline(always)]
+unsafe fn nchw_ext<T: Int, V: IntVector<T>, const MAX: bool>(
+    input: &[T],
+    dims: Dims,
+    out: &mut IntOut<'_, T>,
+) {
+    let n = dims.spatial.get();
+    let l = V::LANES;
+    let len = input.len();
+    let base = input.as_ptr();
+    let ident = if MAX { T::MIN } else { T::MAX };
+    let step = |a: V, b: V| -> V {
+        // SAFETY: inlined into the kernel, which runs with `V`'s instruction set.
+        unsafe { if MAX { a.max(b) } else { a.min(b) } }
+    };
+    let mut em = Emitter::new(out);
+    let mut o = 0;
+    while o < len {
+        // SAFETY: as in `nchw_sum`: every load reads a whole vector inside `0..len`.
+        unsafe {
+            let p = base.add(o);
+            let acc = if n >= l {
+                let (mut a, mut b) = (V::load(p), V::load(p.add(n - l)));
+                let mut i = l;
+                while i + 2 * l <= n {
+                    a = step(a, V::load(p.add(i)));
+                    b = step(b, V::load(p.add(i + l)));
+                    i += 2 * l;
+                }
+                if i + l <= n {
+                    a = step(a, V::load(p.add(i)));
+                }
+                step(a, b)
+            } else if o + l <= len {
+                V::select(first::<T, V>(n), V::load(p), V::splat(ident))
+            } else if o + n >= l {
+                V::select(last::<T, V>(n), V::load(p.add(n).sub(l)), V::splat(ident))
+            } else {
+                load_copy::<T, V>(p, n, ident)
+            };
+            em.push(if MAX { acc.hmax() } else { acc.hmin() });
+        }
+        o += n;
+    }
+    em.flush();
+}
+
+/// Lanes of the NHWC scratch rows (`i32` sums or `T` extremes on the stack).
+const CHUNK: usize = 512;
+/// NHWC rows summed in registers before they are spilled to the scratch row.
+const GROUP: usize = 16;
+
+/// How NHWC rows are read: `k` consecutive positions form one row of `k * channels` values when
+/// the channels are few (lane `j` then always holds channel `j mod channels`), so that narrow
+/// tensors (3 channels) still fill whole vectors.
+fn nhwc_plan(channels: usize) -> (usize, usize) {
+    if channels <= CHUNK / 2 {
+        let k = CHUNK / channels;
+        (k, k * channels)
+    } else {
+        (1, channels)
+    }
+}
+
+/// NHWC sums: per chunk of up to `CHUNK` lanes, groups of `GROUP` rows summed in narrow lanes in
+/// registers, then added to an `i32` scratch row.
+#[inline(always)]
+unsafe fn nhwc_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut IntOut<'_, T>) {
+    let (c, s) = (dims.channels.get(), dims.spatial.get());
+    let (k, w) = nhwc_plan(c);
+    let (rows, rem) = (s / k, s % k);
+    let mut acc = [0i32; CHUNK];
+    let mut next = 0;
+    for b in 0..dims.batch.get() {
+        let image = b * c * s;
+        let mut c0 = 0;
+        while c0 < w {
+            let cw = (w - c0).min(CHUNK);
+            acc.fill(0);
+            // SAFETY: the rows `image + c0 + r * w .. + cw` for `r < rows` and, with `k > 1`
+            // (so `w <= CHUNK` and `c0 == 0`), the `rem` rows of `c` values after them are
+            // inside the image.
+            unsafe {
+                sum_rows::<T, V>(input, image + c0, w, rows, cw, &mut acc);
+                if rem > 0 {
+                    sum_rows::<T, V>(input, image + rows * w, c, rem, c, &mut acc);
+                }
+            }
+            let width = if k > 1 {
+                for j in 1..k {
+                    for ch in 0..c {
+                        let v = acc.get(j * c + ch).copied().unwrap_or(0);
+                        if let Some(a) = acc.get_mut(ch) {
+                            *a = a.wrapping_add(v);
+                        }
+                    }
+                }
+                c
+            } else {
+                cw
+            };
+            emit_chunk(out, next, acc.get(..width).unwrap_or(&[]));
+            next += width;
+            c0 += cw;
+        }
+    }
+}
+
+/// Emits a chunk in batches (the outputs are contiguous).
+fn emit_chunk<T: Int>(out: &mut IntOut<'_, T>, start: usize, vals: &[i32]) {
+    out.emit(start, vals);
+}
+
+/// `acc[j] += Σ_r input[o + r * stride + j]` for `r < rows`, `j < width` (`width <= CHUNK`).
+///
+/// # Safety
+/// Every `o + r * stride + j` (`r < rows`, `j < width`) is inside `input`.
+#[inline(always)]
+unsafe fn sum_rows<T: Int, V: IntVector<T>>(
+    input: &[T],
+    o: usize,
+    stride: usize,
+    rows: usize,
+    width: usize,
+    acc: &mut [i32; CHUNK],
+) {
+    let l = V::LANES;
+    let len = input.len();
+    let base = input.as_ptr();
+    let full = width / l;
+    let part = width % l;
+    let g = V::LSUM_ROWS.min(GROUP);
+    let mut r0 = 0;
+    while r0 < rows {
+        let gr = (rows - r0).min(g);
+        // SAFETY: the caller's range; whole-vector loads of the last, partial vector only when
+        // they end inside the input, otherwise a stack copy of the `part` values.
+        unsafe {
+            let p0 = base.add(o + r0 * stride);
+            for v in 0..full {
+                let p = p0.add(v * l);
+                let mut a = V::lsum_zero();
+                for r in 0..gr {
+                    a = V::lsum_load_add(a, p.add(r * stride));
+                }
+                V::lsum_spill(a, acc.as_mut_ptr().add(v * l));
+            }
+            if part > 0 {
+                let mut a = V::lsum_zero();
+                for r in 0..gr {
+                    let i = o + (r0 + r) * stride + full * l;
+                    let x = if i + l <= len {
+                        V::load(base.add(i))
+                    } else {
+                        load_copy::<T, V>(base.add(i), part, T::default())
+                    };
+                    a = V::lsum_add(a, x);
+                }
+                let mut tmp = [0i32; 64];
+                V::lsum_spill(a, tmp.as_mut_ptr());
+                for (d, t) in acc.iter_mut().skip(full * l).zip(tmp.iter().take(part)) {
+                    *d = d.wrapping_add(*t);
+                }
+            }
+        }
+        r0 += gr;
+    }
+}
+
+/// NHWC maximum / minimum: like [`nhwc_sum`], with a `T` scratch row.
+#[inline(always)]
+unsafe fn nhwc_ext<T: Int, V: IntVector<T>, const MAX: bool>(
+    input: &[T],
+    dims: Dims,
+    out: &mut IntOut<'_, T>,
+) {
+    let (c, s) = (dims.channels.get(), dims.spatial.get());
+    let (k, w) = nhwc_plan(c);
+    let (rows, rem) = (s / k, s % k);
+    let ident = if MAX { T::MIN } else { T::MAX };
+    let mut acc = [ident; CHUNK];
+    let mut vals = [0i32; CHUNK];
+    let mut next = 0;
+    for b in 0..dims.batch.get() {
+        let image = b * c * s;
+        let mut c0 = 0;
+        while c0 < w {
+            let cw = (w - c0).min(CHUNK);
+            acc.fill(ident);
+            // SAFETY: as in `nhwc_sum`.
+            unsafe {
+                ext_rows::<T, V, MAX>(input, image + c0, w, rows, cw, &mut acc);
+                if rem > 0 {
+                    ext_rows::<T, V, MAX>(input, image + rows * w, c, rem, c, &mut acc);
+                }
+            }
+            let width = if k > 1 { c } else { cw };
+            for (ch, v) in vals.iter_mut().take(width).enumerate() {
+                let mut e = acc.get(ch).copied().unwrap_or(ident).to_i32();
+                for j in 1..k {
+                    let x = acc.get(j * c + ch).copied().unwrap_or(ident).to_i32();
+                    e = if MAX { e.max(x) } else { e.min(x) };
+                }
+                *v = e;
+            }
+            emit_chunk(out, next, vals.get(..width).unwrap_or(&[]));
+            next += width;
+            c0 += cw;
+        }
+    }
+}
+
+/// `acc[j] = max(acc[j], input[o + r * stride + j])` (or min) for `r < rows`, `j < width`.
+///
+/// # Safety
+/// As for [`sum_rows`].
+#[inline(always)]
+unsafe fn ext_rows<T: Int, V: IntVector<T>, const MAX: bool>(
+    input: &[T],
+    o: usize,
+    stride: usize,
+    rows: usize,
+    width: usize,
+    acc: &mut [T; CHUNK],
+) {
+    let l = V::LANES;
+    let len = input.len();
+    let base = input.as_ptr();
+    let full = width / l;
+    let part = width % l;
+    let ident = if MAX { T::MIN } else { T::MAX };
+    let step = |a: V, b: V| -> V {
+        // SAFETY: inlined into the kernel, which runs with `V`'s instruction set.
+        unsafe { if MAX { a.max(b) } else { a.min(b) } }
+    };
+    let mut r0 = 0;
+    while r0 < rows {
+        let gr = (rows - r0).min(GROUP);
+        // SAFETY: as in `sum_rows`; the scratch row has `CHUNK >= full * l` lanes.
+        unsafe {
+            let p0 = base.add(o + r0 * stride);
+            for v in 0..full {
+                let p = p0.add(v * l);
+                let d = acc.as_mut_ptr().add(v * l);
+                let mut a = V::load(d);
+                for r in 0..gr {
+                    a = step(a, V::load(p.add(r * stride)));
+                }
+                a.store(d);
+            }
+            if part > 0 {
+                let mut a = V::splat(ident);
+                for r in 0..gr {
+                    let i = o + (r0 + r) * stride + full * l;
+                    let x = if i + l <= len {
+                        V::load(base.add(i))
+                    } else {
+                        load_copy::<T, V>(base.add(i), part, ident)
+                    };
+                    a = step(a, x);
+                }
+                let mut tmp = [ident; 64];
+                a.store(tmp.as_mut_ptr());
+                for (d, t) in acc.iter_mut().skip(full * l).zip(tmp.iter().take(part)) {
+                    let (x, y) = (d.to_i32(), t.to_i32());
+                    *d = T::from_i32(if MAX { x.max(y) } else { x.min(y) });
+                }
+            }
+        }
+        r0 += gr;
+    }
+}

@@ -1,0 +1,777 @@
+//! The integer registers of the three x86-64 paths: [`IntVector`] for `__m128i` (SSE2),
+//! `__m256i` (AVX2) and `__m512i` (AVX-512F + BW), each for `i8`, `u8` and `i16`.
+//!
+//! Sums widen with the instructions made for it: `psadbw` against zero adds 8 bytes into a
+//! 64-bit lane (`i8` is biased by 128 first and the bias removed once per row), `pmaddwd`
+//! against ones adds pairs of `i16` into `i32`; per-lane (NHWC) sums sign- or zero-extend to
+//! `i16` lanes, which take 256 rows before they are spilled to `i32`.
+//!
+//! No `unsafe` blocks below: each body only calls intrinsics of its path's features, and the
+//! trait's contract (the features present, pointers valid as stated) is exactly theirs. These
+//! impls are only used inside the `#[target_feature]` entry points of `sse2.rs`, `avx2.rs` and
+//! `avx512.rs`, which are only reachable after the CPU check.
+#![allow(unsafe_op_in_unsafe_fn)]
+
+use core::arch::x86_64::*;
+
+use crate::kernels::int::IntVector;
+
+// ---------------------------------------------------------------------------------------------
+// SSE2
+// ---------------------------------------------------------------------------------------------
+
+/// `sel` lanes from `a` where `m` is all ones, from `b` elsewhere.
+#[inline(always)]
+unsafe fn blend128(m: __m128i, a: __m128i, b: __m128i) -> __m128i {
+    _mm_or_si128(_mm_and_si128(m, a), _mm_andnot_si128(m, b))
+}
+
+/// Lane 0 (as `i32`) of the fold of a 16-byte register by halves with `f`: `f` of all 16 bytes
+/// (`bytes == 1`), 8 words (`2`), ...
+#[inline(always)]
+unsafe fn fold128(x: __m128i, bytes: i32, f: impl Fn(__m128i, __m128i) -> __m128i) -> i32 {
+    let mut x = f(x, _mm_srli_si128::<8>(x));
+    x = f(x, _mm_srli_si128::<4>(x));
+    if bytes <= 2 {
+        x = f(x, _mm_srli_si128::<2>(x));
+    }
+    if bytes == 1 {
+        x = f(x, _mm_srli_si128::<1>(x));
+    }
+    _mm_cvtsi128_si32(x)
+}
+
+/// `p[0..4] += a`, `p[4..8] += b` (i32 lanes).
+#[inline(always)]
+unsafe fn spill128(p: *mut i32, a: __m128i, b: __m128i) {
+    let (p0, p1) = (p.cast::<__m128i>(), p.add(4).cast::<__m128i>());
+    _mm_storeu_si128(p0, _mm_add_epi32(_mm_loadu_si128(p0), a));
+    _mm_storeu_si128(p1, _mm_add_epi32(_mm_loadu_si128(p1), b));
+}
+
+/// The sum of the two 64-bit lanes.
+#[inline(always)]
+unsafe fn total64x2(x: __m128i) -> i64 {
+    let s = _mm_add_epi64(x, _mm_unpackhi_epi64(x, x));
+    _mm_cvtsi128_si64(s)
+}
+
+/// The wrapping sum of the four 32-bit lanes.
+#[inline(always)]
+unsafe fn total32x4(x: __m128i) -> i32 {
+    let s = _mm_add_epi32(x, _mm_unpackhi_epi64(x, x));
+    let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b01>(s));
+    _mm_cvtsi128_si32(s)
+}
+
+macro_rules! common128 {
+    ($t:ty) => {
+        #[inline(always)]
+        unsafe fn load(p: *const $t) -> Self {
+            _mm_loadu_si128(p.cast())
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut $t) {
+            _mm_storeu_si128(p.cast(), self)
+        }
+        #[inline(always)]
+        unsafe fn and(self, m: Self) -> Self {
+            _mm_and_si128(self, m)
+        }
+    };
+}
+
+// SAFETY: see the module documentation.
+unsafe impl IntVector<i8> for __m128i {
+    const LANES: usize = 16;
+    const LSUM_ROWS: usize = 256;
+    common128!(i8);
+    #[inline(always)]
+    unsafe fn splat(x: i8) -> Self {
+        _mm_set1_epi8(x)
+    }
+    #[inline(always)]
+    unsafe fn select(m: Self, a: Self, b: Self) -> Self {
+        blend128(m, a, b)
+    }
+    #[inline(always)]
+    unsafe fn max(self, b: Self) -> Self {
+        blend128(_mm_cmpgt_epi8(self, b), self, b)
+    }
+    #[inline(always)]
+    unsafe fn min(self, b: Self) -> Self {
+        blend128(_mm_cmpgt_epi8(self, b), b, self)
+    }
+    #[inline(always)]
+    unsafe fn hmax(self) -> i32 {
+        i32::from(fold128(self, 1, |a, b| <Self as IntVector<i8>>::max(a, b)) as i8)
+    }
+    #[inline(always)]
+    unsafe fn hmin(self) -> i32 {
+        i32::from(fold128(self, 1, |a, b| <Self as IntVector<i8>>::min(a, b)) as i8)
+    }
+    type Hsum = __m128i;
+    #[inline(always)]
+    unsafe fn hsum_zero() -> __m128i {
+        _mm_setzero_si128()
+    }
+    #[inline(always)]
+    unsafe fn hsum_add(acc: __m128i, v: Self) -> __m128i {
+        let biased = _mm_xor_si128(v, _mm_set1_epi8(i8::MIN));
+        _mm_add_epi64(acc, _mm_sad_epu8(biased, _mm_setzero_si128()))
+    }
+    #[inline(always)]
+    unsafe fn hsum_merge(a: __m128i, b: __m128i) -> __m128i {
+        _mm_add_epi64(a, b)
+    }
+    #[inline(always)]
+    unsafe fn hsum_total(acc: __m128i, vectors: usize) -> i32 {
+        (total64x2(acc) - 128 * 16 * vectors as i64) as i32
+    }
+    type Lsum = (__m128i, __m128i);
+    #[inline(always)]
+    unsafe fn lsum_zero() -> Self::Lsum {
+        (_mm_setzero_si128(), _mm_setzero_si128())
+    }
+    #[inline(always)]
+    unsafe fn lsum_add((lo, hi): Self::Lsum, v: Self) -> Self::Lsum {
+        // Each byte paired with itself, shifted right arithmetically: sign extension.
+        let l = _mm_srai_epi16::<8>(_mm_unpacklo_epi8(v, v));
+        let h = _mm_srai_epi16::<8>(_mm_unpackhi_epi8(v, v));
+        (_mm_add_epi16(lo, l), _mm_add_epi16(hi, h))
+    }
+    #[inline(always)]
+    unsafe fn lsum_spill((lo, hi): Self::Lsum, p: *mut i32) {
+        for (k, h) in [lo, hi].into_iter().enumerate() {
+            let a = _mm_srai_epi32::<16>(_mm_unpacklo_epi16(h, h));
+            let b = _mm_srai_epi32::<16>(_mm_unpackhi_epi16(h, h));
+            spill128(p.add(8 * k), a, b);
+        }
+    }
+}
+
+// SAFETY: see the module documentation.
+unsafe impl IntVector<u8> for __m128i {
+    const LANES: usize = 16;
+    const LSUM_ROWS: usize = 256;
+    common128!(u8);
+    #[inline(always)]
+    unsafe fn splat(x: u8) -> Self {
+        _mm_set1_epi8(x as i8)
+    }
+    #[inline(always)]
+    unsafe fn select(m: Self, a: Self, b: Self) -> Self {
+        blend128(m, a, b)
+    }
+    #[inline(always)]
+    unsafe fn max(self, b: Self) -> Self {
+        _mm_max_epu8(self, b)
+    }
+    #[inline(always)]
+    unsafe fn min(self, b: Self) -> Self {
+        _mm_min_epu8(self, b)
+    }
+    #[inline(always)]
+    unsafe fn hmax(self) -> i32 {
+        fold128(self, 1, |a, b| _mm_max_epu8(a, b)) & 0xFF
+    }
+    #[inline(always)]
+    unsafe fn hmin(self) -> i32 {
+        fold128(self, 1, |a, b| _mm_min_epu8(a, b)) & 0xFF
+    }
+    type Hsum = __m128i;
+    #[inline(always)]
+    unsafe fn hsum_zero() -> __m128i {
+        _mm_setzero_si128()
+    }
+    #[inline(always)]
+    unsafe fn hsum_add(acc: __m128i, v: Self) -> __m128i {
+        _mm_add_epi64(acc, _mm_sad_epu8(v, _mm_setzero_si128()))
+    }
+    #[inline(always)]
+    unsafe fn hsum_merge(a: __m128i, b: __m128i) -> __m128i {
+        _mm_add_epi64(a, b)
+    }
+    #[inline(always)]
+    unsafe fn hsum_total(acc: __m128i, _: usize) -> i32 {
+        total64x2(acc) as i32
+    }
+    type Lsum = (__m128i, __m128i);
+    #[inline(always)]
+    unsafe fn lsum_zero() -> Self::Lsum {
+        (_mm_setzero_si128(), _mm_setzero_si128())
+    }
+    #[inline(always)]
+    unsafe fn lsum_add((lo, hi): Self::Lsum, v: Self) -> Self::Lsum {
+        let z = _mm_setzero_si128();
+        (
+            _mm_add_epi16(lo, _mm_unpacklo_epi8(v, z)),
+            _mm_add_epi16(hi, _mm_unpackhi_epi8(v, z)),
+        )
+    }
+    #[inline(always)]
+    unsafe fn lsum_spill((lo, hi): Self::Lsum, p: *mut i32) {
+        let z = _mm_setzero_si128();
+        for (k, h) in [lo, hi].into_iter().enumerate() {
+            spill128(
+                p.add(8 * k),
+                _mm_unpacklo_epi16(h, z),
+                _mm_unpackhi_epi16(h, z),
+            );
+        }
+    }
+}
+
+// SAFETY: see the module documentation.
+unsafe impl IntVector<i16> for __m128i {
+    const LANES: usize = 8;
+    const LSUM_ROWS: usize = usize::MAX;
+    common128!(i16);
+    #[inline(always)]
+    unsafe fn splat(x: i16) -> Self {
+        _mm_set1_epi16(x)
+    }
+    #[inline(always)]
+    unsafe fn select(m: Self, a: Self, b: Self) -> Self {
+        blend128(m, a, b)
+    }
+    #[inline(always)]
+    unsafe fn max(self, b: Self) -> Self {
+        _mm_max_epi16(self, b)
+    }
+    #[inline(always)]
+    unsafe fn min(self, b: Self) -> Self {
+        _mm_min_epi16(self, b)
+    }
+    #[inline(always)]
+    unsafe fn hmax(self) -> i32 {
+        i32::from(fold128(self, 2, |a, b| _mm_max_epi16(a, b)) as i16)
+    }
+    #[inline(always)]
+    unsafe fn hmin(self) -> i32 {
+        i32::from(fold128(self, 2, |a, b| _mm_min_epi16(a, b)) as i16)
+    }
+    type Hsum = __m128i;
+    #[inline(always)]
+    unsafe fn hsum_zero() -> __m128i {
+        _mm_setzero_si128()
+    }
+    #[inline(always)]
+    unsafe fn hsum_add(acc: __m128i, v: Self) -> __m128i {
+        _mm_add_epi32(acc, _mm_madd_epi16(v, _mm_set1_epi16(1)))
+    }
+    #[inline(always)]
+    unsafe fn hsum_merge(a: __m128i, b: __m128i) -> __m128i {
+        _mm_add_epi32(a, b)
+    }
+    #[inline(always)]
+    unsafe fn hsum_total(acc: __m128i, _: usize) -> i32 {
+        total32x4(acc)
+    }
+    type Lsum = (__m128i, __m128i);
+    #[inline(always)]
+    unsafe fn lsum_zero() -> Self::Lsum {
+        (_mm_setzero_si128(), _mm_setzero_si128())
+    }
+    #[inline(always)]
+    unsafe fn lsum_add((lo, hi): Self::Lsum, v: Self) -> Self::Lsum {
+        let l = _mm_srai_epi32::<16>(_mm_unpacklo_epi16(v, v));
+        let h = _mm_srai_epi32::<16>(_mm_unpackhi_epi16(v, v));
+        (_mm_add_epi32(lo, l), _mm_add_epi32(hi, h))
+    }
+    #[inline(always)]
+    unsafe fn lsum_spill((lo, hi): Self::Lsum, p: *mut i32) {
+        spill128(p, lo, hi);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AVX2
+// ---------------------------------------------------------------------------------------------
+
+/// The two 128-bit halves of a 256-bit register.
+#[inline(always)]
+unsafe fn halves(x: __m256i) -> (__m128i, __m128i) {
+    (_mm256_castsi256_si128(x), _mm256_extracti128_si256::<1>(x))
+}
+
+/// `p[0..8] += a`, `p[8..16] += b` (i32 lanes).
+#[inline(always)]
+unsafe fn spill256(p: *mut i32, a: __m256i, b: __m256i) {
+    let (p0, p1) = (p.cast::<__m256i>(), p.add(8).cast::<__m256i>());
+    _mm256_storeu_si256(p0, _mm256_add_epi32(_mm256_loadu_si256(p0), a));
+    _mm256_storeu_si256(p1, _mm256_add_epi32(_mm256_loadu_si256(p1), b));
+}
+
+macro_rules! common256 {
+    ($t:ty) => {
+        #[inline(always)]
+        unsafe fn load(p: *const $t) -> Self {
+            _mm256_loadu_si256(p.cast())
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut $t) {
+            _mm256_storeu_si256(p.cast(), self)
+        }
+        #[inline(always)]
+        unsafe fn and(self, m: Self) -> Self {
+            _mm256_and_si256(self, m)
+        }
+        #[inline(always)]
+        unsafe fn select(m: Self, a: Self, b: Self) -> Self {
+            _mm256_blendv_epi8(b, a, m)
+        }
+    };
+}
+
+/// AVX2 `i8` / `u8` lane sums: 32 bytes extended to two registers of 16 `i16`, straight from
+/// memory.
+macro_rules! lsum256_bytes {
+    ($t:ty, $ext16:ident, $ext32:ident) => {
+        type Lsum = (__m256i, __m256i);
+        #[inline(always)]
+        unsafe fn lsum_zero() -> Self::Lsum {
+            (_mm256_setzero_si256(), _mm256_setzero_si256())
+        }
+        #[inline(always)]
+        unsafe fn lsum_add((lo, hi): Self::Lsum, v: Self) -> Self::Lsum {
+            let (l, h) = halves(v);
+            (
+                _mm256_add_epi16(lo, $ext16(l)),
+                _mm256_add_epi16(hi, $ext16(h)),
+            )
+        }
+        #[inline(always)]
+        unsafe fn lsum_load_add((lo, hi): Self::Lsum, p: *const $t) -> Self::Lsum {
+            let l = _mm_loadu_si128(p.cast());
+            let h = _mm_loadu_si128(p.add(16).cast());
+            (
+                _mm256_add_epi16(lo, $ext16(l)),
+                _mm256_add_epi16(hi, $ext16(h)),
+            )
+        }
+        #[inline(always)]
+        unsafe fn lsum_spill((lo, hi): Self::Lsum, p: *mut i32) {
+            for (k, x) in [lo, hi].into_iter().enumerate() {
+                let (l, h) = halves(x);
+                spill256(p.add(16 * k), $ext32(l), $ext32(h));
+            }
+        }
+    };
+}
+
+/// The sum of the four 64-bit lanes.
+#[inline(always)]
+unsafe fn total64x4(x: __m256i) -> i64 {
+    let (l, h) = halves(x);
+    total64x2(_mm_add_epi64(l, h))
+}
+
+// SAFETY: see the module documentation.
+unsafe impl IntVector<i8> for __m256i {
+    const LANES: usize = 32;
+    const LSUM_ROWS: usize = 256;
+    common256!(i8);
+    #[inline(always)]
+    unsafe fn splat(x: i8) -> Self {
+        _mm256_set1_epi8(x)
+    }
+    #[inline(always)]
+    unsafe fn max(self, b: Self) -> Self {
+        _mm256_max_epi8(self, b)
+    }
+    #[inline(always)]
+    unsafe fn min(self, b: Self) -> Self {
+        _mm256_min_epi8(self, b)
+    }
+    #[inline(always)]
+    unsafe fn hmax(self) -> i32 {
+        let (l, h) = halves(self);
+        i32::from(fold128(_mm_max_epi8(l, h), 1, |a, b| _mm_max_epi8(a, b)) as i8)
+    }
+    #[inline(always)]
+    unsafe fn hmin(self) -> i32 {
+        let (l, h) = halves(self);
+        i32::from(fold128(_mm_min_epi8(l, h), 1, |a, b| _mm_min_epi8(a, b)) as i8)
+    }
+    type Hsum = __m256i;
+    #[inline(always)]
+    unsafe fn hsum_zero() -> __m256i {
+        _mm256_setzero_si256()
+    }
+    #[inline(always)]
+    unsafe fn hsum_add(acc: __m256i, v: Self) -> __m256i {
+        let biased = _mm256_xor_si256(v, _mm256_set1_epi8(i8::MIN));
+        _mm256_add_epi64(acc, _mm256_sad_epu8(biased, _mm256_setzero_si256()))
+    }
+    #[inline(always)]
+    unsafe fn hsum_merge(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_add_epi64(a, b)
+    }
+    #[inline(always)]
+    unsafe fn hsum_total(acc: __m256i, vectors: usize) -> i32 {
+        (total64x4(acc) - 128 * 32 * vectors as i64) as i32
+    }
+    lsum256_bytes!(i8, _mm256_cvtepi8_epi16, _mm256_cvtepi16_epi32);
+}
+
+// SAFETY: see the module documentation.
+unsafe impl IntVector<u8> for __m256i {
+    const LANES: usize = 32;
+    const LSUM_ROWS: usize = 256;
+    common256!(u8);
+    #[inline(always)]
+    unsafe fn splat(x: u8) -> Self {
+        _mm256_set1_epi8(x as i8)
+    }
+    #[inline(always)]
+    unsafe fn max(self, b: Self) -> Self {
+        _mm256_max_epu8(self, b)
+    }
+    #[inline(always)]
+    unsafe fn min(self, b: Self) -> Self {
+        _mm256_min_epu8(self, b)
+    }
+    #[inline(always)]
+    unsafe fn hmax(self) -> i32 {
+        let (l, h) = halves(self);
+        fold128(_mm_max_epu8(l, h), 1, |a, b| _mm_max_epu8(a, b)) & 0xFF
+    }
+    #[inline(always)]
+    unsafe fn hmin(self) -> i32 {
+        let (l, h) = halves(self);
+        fold128(_mm_min_epu8(l, h), 1, |a, b| _mm_min_epu8(a, b)) & 0xFF
+    }
+    type Hsum = __m256i;
+    #[inline(always)]
+    unsafe fn hsum_zero() -> __m256i {
+        _mm256_setzero_si256()
+    }
+    #[inline(always)]
+    unsafe fn hsum_add(acc: __m256i, v: Self) -> __m256i {
+        _mm256_add_epi64(acc, _mm256_sad_epu8(v, _mm256_setzero_si256()))
+    }
+    #[inline(always)]
+    unsafe fn hsum_merge(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_add_epi64(a, b)
+    }
+    #[inline(always)]
+    unsafe fn hsum_total(acc: __m256i, _: usize) -> i32 {
+        total64x4(acc) as i32
+    }
+    lsum256_bytes!(u8, _mm256_cvtepu8_epi16, _mm256_cvtepu16_epi32);
+}
+
+// SAFETY: see the module documentation.
+unsafe impl IntVector<i16> for __m256i {
+    const LANES: usize = 16;
+    const LSUM_ROWS: usize = usize::MAX;
+    common256!(i16);
+    #[inline(always)]
+    unsafe fn splat(x: i16) -> Self {
+        _mm256_set1_epi16(x)
+    }
+    #[inline(always)]
+    unsafe fn max(self, b: Self) -> Self {
+        _mm256_max_epi16(self, b)
+    }
+    #[inline(always)]
+    unsafe fn min(self, b: Self) -> Self {
+        _mm256_min_epi16(self, b)
+    }
+    #[inline(always)]
+    unsafe fn hmax(self) -> i32 {
+        let (l, h) = halves(self);
+        i32::from(fold128(_mm_max_epi16(l, h), 2, |a, b| _mm_max_epi16(a, b)) as i16)
+    }
+    #[inline(always)]
+    unsafe fn hmin(self) -> i32 {
+        let (l, h) = halves(self);
+        i32::from(fold128(_mm_min_epi16(l, h), 2, |a, b| _mm_min_epi16(a, b)) as i16)
+    }
+    type Hsum = __m256i;
+    #[inline(always)]
+    unsafe fn hsum_zero() -> __m256i {
+        _mm256_setzero_si256()
+    }
+    #[inline(always)]
+    unsafe fn hsum_add(acc: __m256i, v: Self) -> __m256i {
+        _mm256_add_epi32(acc, _mm256_madd_epi16(v, _mm256_set1_epi16(1)))
+    }
+    #[inline(always)]
+    unsafe fn hsum_merge(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_add_epi32(a, b)
+    }
+    #[inline(always)]
+    unsafe fn hsum_total(acc: __m256i, _: usize) -> i32 {
+        let (l, h) = halves(acc);
+        total32x4(_mm_add_epi32(l, h))
+    }
+    type Lsum = (__m256i, __m256i);
+    #[inline(always)]
+    unsafe fn lsum_zero() -> Self::Lsum {
+        (_mm256_setzero_si256(), _mm256_setzero_si256())
+    }
+    #[inline(always)]
+    unsafe fn lsum_add((lo, hi): Self::Lsum, v: Self) -> Self::Lsum {
+        let (l, h) = halves(v);
+        (
+            _mm256_add_epi32(lo, _mm256_cvtepi16_epi32(l)),
+            _mm256_add_epi32(hi, _mm256_cvtepi16_epi32(h)),
+        )
+    }
+    #[inline(always)]
+    unsafe fn lsum_load_add((lo, hi): Self::Lsum, p: *const i16) -> Self::Lsum {
+        let l = _mm_loadu_si128(p.cast());
+        let h = _mm_loadu_si128(p.add(8).cast());
+        (
+            _mm256_add_epi32(lo, _mm256_cvtepi16_epi32(l)),
+            _mm256_add_epi32(hi, _mm256_cvtepi16_epi32(h)),
+        )
+    }
+    #[inline(always)]
+    unsafe fn lsum_spill((lo, hi): Self::Lsum, p: *mut i32) {
+        spill256(p, lo, hi);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AVX-512 (F + BW)
+// ---------------------------------------------------------------------------------------------
+
+/// The two 256-bit halves of a 512-bit register.
+#[inline(always)]
+unsafe fn halves512(x: __m512i) -> (__m256i, __m256i) {
+    (_mm512_castsi512_si256(x), _mm512_extracti64x4_epi64::<1>(x))
+}
+
+/// `p[0..16] += a`, `p[16..32] += b` (i32 lanes).
+#[inline(always)]
+unsafe fn spill512(p: *mut i32, a: __m512i, b: __m512i) {
+    let (p0, p1) = (p.cast::<__m512i>(), p.add(16).cast::<__m512i>());
+    _mm512_storeu_si512(p0, _mm512_add_epi32(_mm512_loadu_si512(p0), a));
+    _mm512_storeu_si512(p1, _mm512_add_epi32(_mm512_loadu_si512(p1), b));
+}
+
+macro_rules! common512 {
+    ($t:ty, $tomask:ident, $blend:ident) => {
+        #[inline(always)]
+        unsafe fn load(p: *const $t) -> Self {
+            _mm512_loadu_si512(p.cast())
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut $t) {
+            _mm512_storeu_si512(p.cast(), self)
+        }
+        #[inline(always)]
+        unsafe fn and(self, m: Self) -> Self {
+            _mm512_and_si512(self, m)
+        }
+        #[inline(always)]
+        unsafe fn select(m: Self, a: Self, b: Self) -> Self {
+            $blend($tomask(m), b, a)
+        }
+    };
+}
+
+/// AVX-512 `i8` / `u8` lane sums: 64 bytes extended to two registers of 32 `i16`.
+macro_rules! lsum512_bytes {
+    ($t:ty, $ext16:ident, $ext32:ident) => {
+        type Lsum = (__m512i, __m512i);
+        #[inline(always)]
+        unsafe fn lsum_zero() -> Self::Lsum {
+            (_mm512_setzero_si512(), _mm512_setzero_si512())
+        }
+        #[inline(always)]
+        unsafe fn lsum_add((lo, hi): Self::Lsum, v: Self) -> Self::Lsum {
+            let (l, h) = halves512(v);
+            (
+                _mm512_add_epi16(lo, $ext16(l)),
+                _mm512_add_epi16(hi, $ext16(h)),
+            )
+        }
+        #[inline(always)]
+        unsafe fn lsum_load_add((lo, hi): Self::Lsum, p: *const $t) -> Self::Lsum {
+            let l = _mm256_loadu_si256(p.cast());
+            let h = _mm256_loadu_si256(p.add(32).cast());
+            (
+                _mm512_add_epi16(lo, $ext16(l)),
+                _mm512_add_epi16(hi, $ext16(h)),
+            )
+        }
+        #[inline(always)]
+        unsafe fn lsum_spill((lo, hi): Self::Lsum, p: *mut i32) {
+            for (k, x) in [lo, hi].into_iter().enumerate() {
+                let (l, h) = halves512(x);
+                spill512(p.add(32 * k), $ext32(l), $ext32(h));
+            }
+        }
+    };
+}
+
+// SAFETY: see the module documentation.
+unsafe impl IntVector<i8> for __m512i {
+    const LANES: usize = 64;
+    const LSUM_ROWS: usize = 256;
+    common512!(i8, _mm512_movepi8_mask, _mm512_mask_blend_epi8);
+    #[inline(always)]
+    unsafe fn splat(x: i8) -> Self {
+        _mm512_set1_epi8(x)
+    }
+    #[inline(always)]
+    unsafe fn max(self, b: Self) -> Self {
+        _mm512_max_epi8(self, b)
+    }
+    #[inline(always)]
+    unsafe fn min(self, b: Self) -> Self {
+        _mm512_min_epi8(self, b)
+    }
+    #[inline(always)]
+    unsafe fn hmax(self) -> i32 {
+        let (l, h) = halves512(self);
+        <__m256i as IntVector<i8>>::hmax(_mm256_max_epi8(l, h))
+    }
+    #[inline(always)]
+    unsafe fn hmin(self) -> i32 {
+        let (l, h) = halves512(self);
+        <__m256i as IntVector<i8>>::hmin(_mm256_min_epi8(l, h))
+    }
+    type Hsum = __m512i;
+    #[inline(always)]
+    unsafe fn hsum_zero() -> __m512i {
+        _mm512_setzero_si512()
+    }
+    #[inline(always)]
+    unsafe fn hsum_add(acc: __m512i, v: Self) -> __m512i {
+        let biased = _mm512_xor_si512(v, _mm512_set1_epi8(i8::MIN));
+        _mm512_add_epi64(acc, _mm512_sad_epu8(biased, _mm512_setzero_si512()))
+    }
+    #[inline(always)]
+    unsafe fn hsum_merge(a: __m512i, b: __m512i) -> __m512i {
+        _mm512_add_epi64(a, b)
+    }
+    #[inline(always)]
+    unsafe fn hsum_total(acc: __m512i, vectors: usize) -> i32 {
+        (_mm512_reduce_add_epi64(acc) - 128 * 64 * vectors as i64) as i32
+    }
+    lsum512_bytes!(i8, _mm512_cvtepi8_epi16, _mm512_cvtepi16_epi32);
+}
+
+// SAFETY: see the module documentation.
+unsafe impl IntVector<u8> for __m512i {
+    const LANES: usize = 64;
+    const LSUM_ROWS: usize = 256;
+    common512!(u8, _mm512_movepi8_mask, _mm512_mask_blend_epi8);
+    #[inline(always)]
+    unsafe fn splat(x: u8) -> Self {
+        _mm512_set1_epi8(x as i8)
+    }
+    #[inline(always)]
+    unsafe fn max(self, b: Self) -> Self {
+        _mm512_max_epu8(self, b)
+    }
+    #[inline(always)]
+    unsafe fn min(self, b: Self) -> Self {
+        _mm512_min_epu8(self, b)
+    }
+    #[inline(always)]
+    unsafe fn hmax(self) -> i32 {
+        let (l, h) = halves512(self);
+        <__m256i as IntVector<u8>>::hmax(_mm256_max_epu8(l, h))
+    }
+    #[inline(always)]
+    unsafe fn hmin(self) -> i32 {
+        let (l, h) = halves512(self);
+        <__m256i as IntVector<u8>>::hmin(_mm256_min_epu8(l, h))
+    }
+    type Hsum = __m512i;
+    #[inline(always)]
+    unsafe fn hsum_zero() -> __m512i {
+        _mm512_setzero_si512()
+    }
+    #[inline(always)]
+    unsafe fn hsum_add(acc: __m512i, v: Self) -> __m512i {
+        _mm512_add_epi64(acc, _mm512_sad_epu8(v, _mm512_setzero_si512()))
+    }
+    #[inline(always)]
+    unsafe fn hsum_merge(a: __m512i, b: __m512i) -> __m512i {
+        _mm512_add_epi64(a, b)
+    }
+    #[inline(always)]
+    unsafe fn hsum_total(acc: __m512i, _: usize) -> i32 {
+        _mm512_reduce_add_epi64(acc) as i32
+    }
+    lsum512_bytes!(u8, _mm512_cvtepu8_epi16, _mm512_cvtepu16_epi32);
+}
+
+// SAFETY: see the module documentation.
+unsafe impl IntVector<i16> for __m512i {
+    const LANES: usize = 32;
+    const LSUM_ROWS: usize = usize::MAX;
+    common512!(i16, _mm512_movepi16_mask, _mm512_mask_blend_epi16);
+    #[inline(always)]
+    unsafe fn splat(x: i16) -> Self {
+        _mm512_set1_epi16(x)
+    }
+    #[inline(always)]
+    unsafe fn max(self, b: Self) -> Self {
+        _mm512_max_epi16(self, b)
+    }
+    #[inline(always)]
+    unsafe fn min(self, b: Self) -> Self {
+        _mm512_min_epi16(self, b)
+    }
+    #[inline(always)]
+    unsafe fn hmax(self) -> i32 {
+        let (l, h) = halves512(self);
+        <__m256i as IntVector<i16>>::hmax(_mm256_max_epi16(l, h))
+    }
+    #[inline(always)]
+    unsafe fn hmin(self) -> i32 {
+        let (l, h) = halves512(self);
+        <__m256i as IntVector<i16>>::hmin(_mm256_min_epi16(l, h))
+    }
+    type Hsum = __m512i;
+    #[inline(always)]
+    unsafe fn hsum_zero() -> __m512i {
+        _mm512_setzero_si512()
+    }
+    #[inline(always)]
+    unsafe fn hsum_add(acc: __m512i, v: Self) -> __m512i {
+        _mm512_add_epi32(acc, _mm512_madd_epi16(v, _mm512_set1_epi16(1)))
+    }
+    #[inline(always)]
+    unsafe fn hsum_merge(a: __m512i, b: __m512i) -> __m512i {
+        _mm512_add_epi32(a, b)
+    }
+    #[inline(always)]
+    unsafe fn hsum_total(acc: __m512i, _: usize) -> i32 {
+        _mm512_reduce_add_epi32(acc)
+    }
+    type Lsum = (__m512i, __m512i);
+    #[inline(always)]
+    unsafe fn lsum_zero() -> Self::Lsum {
+        (_mm512_setzero_si512(), _mm512_setzero_si512())
+    }
+    #[inline(always)]
+    unsafe fn lsum_add((lo, hi): Self::Lsum, v: Self) -> Self::Lsum {
+        let (l, h) = halves512(v);
+        (
+            _mm512_add_epi32(lo, _mm512_cvtepi16_epi32(l)),
+            _mm512_add_epi32(hi, _mm512_cvtepi16_epi32(h)),
+        )
+    }
+    #[inline(always)]
+    unsafe fn lsum_load_add((lo, hi): Self::Lsum, p: *const i16) -> Self::Lsum {
+        let l = _mm256_loadu_si256(p.cast());
+        let h = _mm256_loadu_si256(p.add(16).cast());
+        (
+            _mm512_add_epi32(lo, _mm512_cvtepi16_epi32(l)),
+            _mm512_add_epi32(hi, _mm512_cvtepi16_epi32(h)),
+        )
+    }
+    #[inline(always)]
+    unsafe fn lsum_spill((lo, hi): Self::Lsum, p: *mut i32) {
+        spill512(p, lo, hi);
+    }
+}
