@@ -69,49 +69,10 @@ fn naive_max(x: &[f32], shape: Shape, layout: Layout, out: &mut [f32]) {
     }
 }
 
-/// OR of every 32-bit word, 16 independent accumulators: a read that does no useful work, the
-/// ceiling for any reduction over the same bytes. The compiler vectorizes it with the features
-/// of the function it is inlined into.
-#[inline(always)]
-fn or_reduce(x: &[f32]) -> u32 {
-    let mut acc = [0u32; 16];
-    let chunks = x.chunks_exact(16);
-    let tail = chunks.remainder().iter().fold(0, |a, v| a | v.to_bits());
-    for chunk in chunks {
-        for (a, v) in acc.iter_mut().zip(chunk) {
-            *a |= v.to_bits();
-        }
-    }
-    acc.iter().fold(tail, |a, b| a | b)
-}
+#[path = "common/probe.rs"]
+mod probe;
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn or_reduce_avx2(x: &[f32]) -> u32 {
-    or_reduce(x)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn or_reduce_avx512(x: &[f32]) -> u32 {
-    or_reduce(x)
-}
-
-/// The read-only probe, at the widest vectors this CPU has.
-fn probe(x: &[f32]) -> u32 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (checked just above).
-            return unsafe { or_reduce_avx512(x) };
-        }
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            return unsafe { or_reduce_avx2(x) };
-        }
-    }
-    or_reduce(x)
-}
+use probe::probe;
 
 fn bench(c: &mut Criterion) {
     let paths: Vec<Pooler> = Isa::ALL
@@ -129,7 +90,9 @@ fn bench(c: &mut Criterion) {
         for layout in [Layout::Nchw, Layout::Nhwc] {
             let mut g = c.benchmark_group(format!("{name}/{layout:?}"));
             g.throughput(Throughput::Bytes((n * 4) as u64));
-            g.bench_function("probe", |b| b.iter(|| probe(black_box(&x))));
+            g.bench_function("probe", |b| {
+                b.iter(|| probe(black_box(bytemuck::cast_slice::<f32, u8>(&x))))
+            });
             g.bench_function("naive/avg", |b| {
                 b.iter(|| naive_avg(black_box(&x), shape, layout, &mut out))
             });
