@@ -1,9 +1,11 @@
-//! A CNN head and a token-pooling step, on the path this CPU gets, checked against every other
-//! path available here.
+//! A CNN head (f32 and int8) and a token-pooling step, on the path this CPU gets, checked
+//! against every other path available here.
 //!
 //! Run: `cargo run --release --example demo`
 
-use globalpool::{Isa, Layout, Pooler, Shape, global_avg_pool, global_max_pool};
+use globalpool::{
+    Isa, Layout, Pooler, QuantMean, Rounding, Shape, global_avg_pool, global_max_pool,
+};
 
 fn main() -> Result<(), globalpool::Error> {
     let detected = Pooler::detect();
@@ -59,6 +61,36 @@ fn main() -> Result<(), globalpool::Error> {
         );
         assert!(same, "{isa} differs from the detected path");
     }
+
+    // A quantized int8 head, as a TFLite model runs it: AVERAGE_POOL_2D (`avg`) and MEAN with
+    // its own output quantization (`mean_quantized`), bit-exact with the TFLite reference.
+    let q8: Vec<i8> = (0..1280 * 49i32)
+        .map(|i: i32| (i * 37 % 255 - 128) as i8)
+        .collect();
+    let mut avg8 = vec![0i8; 1280];
+    let mut mean8 = vec![0i8; 1280];
+    let quant = QuantMean::new(0.05, -3, 0.02, 5, Rounding::Double)?;
+    let p = Pooler::detect();
+    p.avg(&q8, shape, Layout::Nhwc, &mut avg8)?;
+    p.mean_quantized(&q8, shape, Layout::Nhwc, &quant, &mut mean8)?;
+    println!(
+        "
+int8 NHWC 1x7x7x1280 head:"
+    );
+    println!("  AVERAGE_POOL_2D[0..4] = {:?}", &avg8[..4]);
+    println!("  MEAN (0.05, -3) -> (0.02, 5) [0..4] = {:?}", &mean8[..4]);
+    for &isa in Isa::ALL {
+        if let Some(other) = Pooler::with_isa(isa) {
+            let (mut a, mut m) = (vec![0i8; 1280], vec![0i8; 1280]);
+            other.avg(&q8, shape, Layout::Nhwc, &mut a)?;
+            other.mean_quantized(&q8, shape, Layout::Nhwc, &quant, &mut m)?;
+            assert!(
+                a == avg8 && m == mean8,
+                "{isa} differs from the detected path"
+            );
+        }
+    }
+    println!("  identical on every path");
 
     // Bad arguments are errors, not panics.
     let err = global_avg_pool(&features[..100], shape, Layout::Nhwc, &mut avg).unwrap_err();

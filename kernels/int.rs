@@ -93,75 +93,82 @@ impl<T: Int> IntOut<'_, T> {
 
     /// Writes the outputs `start..start + vals.len()` from the channels' exact sums (or
     /// extremes, as `i32`). Indices outside the output are ignored (never the case: the kernels
-    /// emit exactly `batch * channels` values).
-    #[inline(never)]
+    /// emit exactly `batch * channels` values). Inlined into each kernel, so that the loops are
+    /// vectorized with the kernel's instruction set; the arithmetic is exact, so every path
+    /// writes the same values.
+    #[inline(always)]
     pub(crate) fn emit(&mut self, start: usize, vals: &[i32]) {
         match self {
             IntOut::Sum(out) => {
-                for (o, &v) in out.iter_mut().skip(start).zip(vals) {
-                    *o = v;
+                if let Some(out) = out.get_mut(start..) {
+                    for (o, &v) in out.iter_mut().zip(vals) {
+                        *o = v;
+                    }
                 }
             }
             IntOut::Avg { out, div, lo, hi } => {
-                for (o, &v) in out.iter_mut().skip(start).zip(vals) {
-                    *o = T::from_i32(div.round_half_away(v).clamp(*lo, *hi));
+                let (div, lo, hi) = (*div, *lo, *hi);
+                if let Some(out) = out.get_mut(start..) {
+                    for (o, &v) in out.iter_mut().zip(vals) {
+                        *o = T::from_i32(div.round_half_away(v).clamp(lo, hi));
+                    }
                 }
             }
             IntOut::Mean { out, step } => {
                 let (lo, hi) = (T::MIN.to_i32(), T::MAX.to_i32());
-                for (o, &v) in out.iter_mut().skip(start).zip(vals) {
-                    *o = T::from_i32(step.apply(v, lo, hi));
+                if let Some(out) = out.get_mut(start..) {
+                    for (o, &v) in out.iter_mut().zip(vals) {
+                        *o = T::from_i32(step.apply(v, lo, hi));
+                    }
                 }
             }
             IntOut::Ext { out, .. } => {
-                for (o, &v) in out.iter_mut().skip(start).zip(vals) {
-                    *o = T::from_i32(v);
+                if let Some(out) = out.get_mut(start..) {
+                    for (o, &v) in out.iter_mut().zip(vals) {
+                        *o = T::from_i32(v);
+                    }
                 }
             }
         }
     }
 }
 
-/// Division of `|a| <= 2^32 - 1` by a fixed `n` with a multiplication (Lemire, Kaser and Kurz,
-/// "Faster remainder by direct computation", 2019: `floor(a * ceil(2^64 / n) / 2^64)` is
-/// `floor(a / n)` for every 32-bit `a`), so that `avg` costs no hardware division per channel.
+/// Exact division by a fixed `n` (`1 <= n <= 2^24`) of the integers the averages need
+/// (`|a| < 2^33`), without a hardware integer division per channel: `a * (1 / n)` in `f64`
+/// is within `2^-21` of `a / n`, so its truncation is `floor(a / n)` or one off, and the exact
+/// remainder `a - q n` (in `f64`, exact below `2^53`) says which. Branch-free, so the loops that
+/// use it vectorize.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Divider {
-    n: u32,
-    /// `ceil(2^64 / n)` for `n >= 2` (unused for `n == 1`).
-    m: u64,
+    n: f64,
+    inv: f64,
+    half: f64,
 }
 
 impl Divider {
-    /// A divider by `n`, `1 <= n < 2^32`.
+    /// A divider by `n`, `1 <= n <= 2^24`.
     pub(crate) fn new(n: u32) -> Divider {
         let n = n.max(1);
-        let m = if n == 1 {
-            0
-        } else {
-            (u64::MAX / u64::from(n)).wrapping_add(1)
-        };
-        Divider { n, m }
-    }
-
-    /// `floor(a / n)`.
-    #[inline(always)]
-    fn div(self, a: u32) -> u32 {
-        if self.n == 1 {
-            a
-        } else {
-            ((u128::from(self.m) * u128::from(a)) >> 64) as u32
+        Divider {
+            n: f64::from(n),
+            inv: 1.0 / f64::from(n),
+            half: f64::from(n / 2),
         }
     }
 
-    /// `acc > 0 ? (acc + n/2) / n : (acc - n/2) / n` with C's truncating division, computed
-    /// without overflow (TFLite's AVERAGE_POOL_2D rounding).
+    /// `acc > 0 ? (acc + n/2) / n : (acc - n/2) / n` with C's truncating division (TFLite's
+    /// AVERAGE_POOL_2D rounding: half away from zero).
     #[inline(always)]
     pub(crate) fn round_half_away(self, acc: i32) -> i32 {
-        let half = self.n / 2;
-        // |acc| <= 2^31 and half < 2^31 here (`n <= 2^24` for the types that allow negative
-        // sums), so the sum fits in u32.
-        let q = self.div(acc.unsigned_abs().wrapping_add(half)) as i32;
+        let a = f64::from(acc.unsigned_abs()) + self.half;
+        // The quotient of real sums of `i8`, `u8` or `i16` values is at most 32769; the `min`
+        // only keeps the conversion defined for any `acc`.
+        let q = (a * self.inv).min(2_147_483_647.0);
+        // SAFETY: `q` is finite and in `0..2^31`: `to_int_unchecked`'s condition. (An `as`
+        // cast would saturate lane by lane and keep the loop scalar.)
+        let q: i32 = unsafe { q.to_int_unchecked() };
+        let r = a - f64::from(q) * self.n;
+        let q = q + i32::from(r >= self.n) - i32::from(r < 0.0);
         if acc > 0 { q } else { q.wrapping_neg() }
     }
 }
@@ -291,6 +298,18 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     /// The exact total, given that `vectors` vectors were added (the paths that sum biased values
     /// remove the bias here); the caller guarantees that it fits in `i32`.
     unsafe fn hsum_total(acc: Self::Hsum, vectors: usize) -> i32;
+    /// [`IntVector::hsum_total`] of four sums (each of `vectors` vectors), written to
+    /// `out[0..4]`: paths override it with a transposed reduction of the four.
+    ///
+    /// # Safety
+    /// `out..out + 4` must be writable.
+    #[inline(always)]
+    unsafe fn hsum_total4(acc: [Self::Hsum; 4], vectors: usize, out: *mut i32) {
+        for (j, a) in acc.into_iter().enumerate() {
+            // SAFETY: `j < 4`, inside the caller's range.
+            unsafe { *out.add(j) = Self::hsum_total(a, vectors) };
+        }
+    }
 
     /// Lane-wise running sums (the NHWC rows), in lanes narrow enough to be cheap and wide
     /// enough for [`IntVector::LSUM_ROWS`] vectors.
@@ -406,6 +425,25 @@ unsafe fn nchw_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut I
     let base = input.as_ptr();
     let mut em = Emitter::new(out);
     let mut o = 0;
+    if n < 8 * l {
+        // Short rows: four at a time, their sums reduced together (`hsum_total4`), so that the
+        // horizontal folds cost a fraction of a vector operation per row; one loop per number
+        // of whole vectors in a row. Rows whose masked tail load would end past the input are
+        // left to the general loop below.
+        // SAFETY: forwarded contract; `n < 8 LANES`, so `n / LANES` matches the loop.
+        o = unsafe {
+            match n / l {
+                0 => short_rows::<T, V, 0>(input, n, &mut em),
+                1 => short_rows::<T, V, 1>(input, n, &mut em),
+                2 => short_rows::<T, V, 2>(input, n, &mut em),
+                3 => short_rows::<T, V, 3>(input, n, &mut em),
+                4 => short_rows::<T, V, 4>(input, n, &mut em),
+                5 => short_rows::<T, V, 5>(input, n, &mut em),
+                6 => short_rows::<T, V, 6>(input, n, &mut em),
+                _ => short_rows::<T, V, 7>(input, n, &mut em),
+            }
+        };
+    }
     while o < len {
         // SAFETY: rows `o..o + n` are inside the input (`len` is a multiple of `n`); every load
         // below reads whole vectors inside `0..len`, as each branch checks.
@@ -444,6 +482,78 @@ unsafe fn nchw_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut I
     em.flush();
 }
 
+/// NCHW rows of `n = FULL * LANES + r` values (`r < LANES`), four at a time, from the start
+/// of the input for as long as the masked tail loads stay inside it; returns where it stopped
+/// (a multiple of `n`).
+///
+/// # Safety
+/// `n / LANES == FULL`, `input.len()` a multiple of `n`; the CPU has `V`'s instruction set.
+#[inline(always)]
+unsafe fn short_rows<T: Int, V: IntVector<T>, const FULL: usize>(
+    input: &[T],
+    n: usize,
+    em: &mut Emitter<'_, '_, T>,
+) -> usize {
+    let (l, len, base) = (V::LANES, input.len(), input.as_ptr());
+    let r = n - FULL * l;
+    let vectors = FULL + usize::from(r > 0);
+    let mut buf = [0i32; BATCH];
+    let mut k = 0;
+    // SAFETY: `first` only reads the mask table.
+    let mask = unsafe { first::<T, V>(r.max(1)) };
+    let mut o = 0;
+    while o + 4 * n <= len && o + 3 * n + FULL * l + l <= len {
+        // SAFETY: the four rows `o .. o + 4n` are inside the input, and so is every whole
+        // vector read: the last one of the fourth row ends at `o + 3n + FULL l + l <= len`.
+        // `buf` has room: `BATCH` is a multiple of 4 and it is emptied when full.
+        unsafe {
+            let p = base.add(o);
+            let rows = [
+                short_row::<T, V, FULL>(p, r, mask),
+                short_row::<T, V, FULL>(p.add(n), r, mask),
+                short_row::<T, V, FULL>(p.add(2 * n), r, mask),
+                short_row::<T, V, FULL>(p.add(3 * n), r, mask),
+            ];
+            V::hsum_total4(rows, vectors, buf.as_mut_ptr().add(k));
+        }
+        k += 4;
+        if k == BATCH {
+            em.out.emit(em.next, &buf);
+            em.next += BATCH;
+            k = 0;
+        }
+        o += 4 * n;
+    }
+    em.out.emit(em.next, buf.get(..k).unwrap_or(&[]));
+    em.next += k;
+    o
+}
+
+/// The sum of `FULL` whole vectors at `p` and, if `r > 0`, of the vector after them ANDed with
+/// `mask` (the first `r` lanes). (A function, not a closure: closures do not get the target
+/// features of the entry point, and their intrinsics would not be inlined.)
+///
+/// # Safety
+/// `p..p + (FULL + 1) * LANES` must be readable (`p..p + FULL * LANES` if `r == 0`).
+#[inline(always)]
+unsafe fn short_row<T: Int, V: IntVector<T>, const FULL: usize>(
+    p: *const T,
+    r: usize,
+    mask: V,
+) -> V::Hsum {
+    // SAFETY: the caller's range.
+    unsafe {
+        let mut a = V::hsum_zero();
+        for v in 0..FULL {
+            a = V::hsum_add(a, V::load(p.add(v * V::LANES)));
+        }
+        if r > 0 {
+            a = V::hsum_add(a, V::load(p.add(FULL * V::LANES)).and(mask));
+        }
+        a
+    }
+}
+
 /// NCHW maximum / minimum: each row with two running extremes; the tail overlaps the previous
 /// vector of the row (repeats do not change an extreme) or, in rows shorter than a vector, is
 /// blended with the identity.
@@ -458,10 +568,6 @@ unsafe fn nchw_ext<T: Int, V: IntVector<T>, const MAX: bool>(
     let len = input.len();
     let base = input.as_ptr();
     let ident = if MAX { T::MIN } else { T::MAX };
-    let step = |a: V, b: V| -> V {
-        // SAFETY: inlined into the kernel, which runs with `V`'s instruction set.
-        unsafe { if MAX { a.max(b) } else { a.min(b) } }
-    };
     let mut em = Emitter::new(out);
     let mut o = 0;
     while o < len {
@@ -472,14 +578,14 @@ unsafe fn nchw_ext<T: Int, V: IntVector<T>, const MAX: bool>(
                 let (mut a, mut b) = (V::load(p), V::load(p.add(n - l)));
                 let mut i = l;
                 while i + 2 * l <= n {
-                    a = step(a, V::load(p.add(i)));
-                    b = step(b, V::load(p.add(i + l)));
+                    a = ext_step::<T, V, MAX>(a, V::load(p.add(i)));
+                    b = ext_step::<T, V, MAX>(b, V::load(p.add(i + l)));
                     i += 2 * l;
                 }
                 if i + l <= n {
-                    a = step(a, V::load(p.add(i)));
+                    a = ext_step::<T, V, MAX>(a, V::load(p.add(i)));
                 }
-                step(a, b)
+                ext_step::<T, V, MAX>(a, b)
             } else if o + l <= len {
                 V::select(first::<T, V>(n), V::load(p), V::splat(ident))
             } else if o + n >= l {
@@ -494,6 +600,17 @@ unsafe fn nchw_ext<T: Int, V: IntVector<T>, const MAX: bool>(
     em.flush();
 }
 
+/// `max(a, b)` (or `min`) lane by lane. (A function, not a closure: closures do not get the
+/// target features of the entry point.)
+///
+/// # Safety
+/// As for any [`IntVector`] method.
+#[inline(always)]
+unsafe fn ext_step<T: Int, V: IntVector<T>, const MAX: bool>(a: V, b: V) -> V {
+    // SAFETY: the caller runs with `V`'s instruction set.
+    unsafe { if MAX { a.max(b) } else { a.min(b) } }
+}
+
 /// Lanes of the NHWC scratch rows (`i32` sums or `T` extremes on the stack).
 const CHUNK: usize = 512;
 /// NHWC rows summed in registers before they are spilled to the scratch row.
@@ -501,14 +618,23 @@ const GROUP: usize = 16;
 
 /// How NHWC rows are read: `k` consecutive positions form one row of `k * channels` values when
 /// the channels are few (lane `j` then always holds channel `j mod channels`), so that narrow
-/// tensors (3 channels) still fill whole vectors.
-fn nhwc_plan(channels: usize) -> (usize, usize) {
-    if channels <= CHUNK / 2 {
-        let k = CHUNK / channels;
-        (k, k * channels)
-    } else {
-        (1, channels)
+/// tensors (3 channels) still fill whole vectors. `k` is a multiple of
+/// `lanes / gcd(channels, lanes)` where that fits, so that such a row is whole vectors.
+fn nhwc_plan(channels: usize, lanes: usize) -> (usize, usize) {
+    if channels > CHUNK / 2 {
+        return (1, channels);
     }
+    let (mut a, mut b) = (channels, lanes.max(1));
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    let k0 = lanes / a.max(1);
+    let k = if k0 * channels <= CHUNK {
+        (CHUNK / (k0 * channels)) * k0
+    } else {
+        CHUNK / channels
+    };
+    (k, k * channels)
 }
 
 /// NHWC sums: per chunk of up to `CHUNK` lanes, groups of `GROUP` rows summed in narrow lanes in
@@ -516,7 +642,7 @@ fn nhwc_plan(channels: usize) -> (usize, usize) {
 #[inline(always)]
 unsafe fn nhwc_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut IntOut<'_, T>) {
     let (c, s) = (dims.channels.get(), dims.spatial.get());
-    let (k, w) = nhwc_plan(c);
+    let (k, w) = nhwc_plan(c, V::LANES);
     let (rows, rem) = (s / k, s % k);
     let mut acc = [0i32; CHUNK];
     let mut next = 0;
@@ -586,7 +712,21 @@ unsafe fn sum_rows<T: Int, V: IntVector<T>>(
         // they end inside the input, otherwise a stack copy of the `part` values.
         unsafe {
             let p0 = base.add(o + r0 * stride);
-            for v in 0..full {
+            // Two vectors of the row group at a time: one loop step per two.
+            let mut v = 0;
+            while v + 2 <= full {
+                let p = p0.add(v * l);
+                // A whole group has a constant trip count, which the compiler unrolls.
+                let (a, b) = if gr == GROUP {
+                    group_pair::<T, V>(p, stride, GROUP)
+                } else {
+                    group_pair::<T, V>(p, stride, gr)
+                };
+                V::lsum_spill(a, acc.as_mut_ptr().add(v * l));
+                V::lsum_spill(b, acc.as_mut_ptr().add(v * l + l));
+                v += 2;
+            }
+            if v < full {
                 let p = p0.add(v * l);
                 let mut a = V::lsum_zero();
                 for r in 0..gr {
@@ -616,6 +756,27 @@ unsafe fn sum_rows<T: Int, V: IntVector<T>>(
     }
 }
 
+/// The lane sums of two adjacent vectors over `rows` rows `stride` apart.
+///
+/// # Safety
+/// `p + r * stride .. + 2 * LANES` readable for every `r < rows`; `rows <= LSUM_ROWS`.
+#[inline(always)]
+unsafe fn group_pair<T: Int, V: IntVector<T>>(
+    p: *const T,
+    stride: usize,
+    rows: usize,
+) -> (V::Lsum, V::Lsum) {
+    // SAFETY: the caller's range; the CPU has `V`'s instruction set.
+    unsafe {
+        let (mut a, mut b) = (V::lsum_zero(), V::lsum_zero());
+        for r in 0..rows {
+            a = V::lsum_load_add(a, p.add(r * stride));
+            b = V::lsum_load_add(b, p.add(r * stride + V::LANES));
+        }
+        (a, b)
+    }
+}
+
 /// NHWC maximum / minimum: like [`nhwc_sum`], with a `T` scratch row.
 #[inline(always)]
 unsafe fn nhwc_ext<T: Int, V: IntVector<T>, const MAX: bool>(
@@ -624,7 +785,7 @@ unsafe fn nhwc_ext<T: Int, V: IntVector<T>, const MAX: bool>(
     out: &mut IntOut<'_, T>,
 ) {
     let (c, s) = (dims.channels.get(), dims.spatial.get());
-    let (k, w) = nhwc_plan(c);
+    let (k, w) = nhwc_plan(c, V::LANES);
     let (rows, rem) = (s / k, s % k);
     let ident = if MAX { T::MIN } else { T::MAX };
     let mut acc = [ident; CHUNK];
@@ -678,10 +839,6 @@ unsafe fn ext_rows<T: Int, V: IntVector<T>, const MAX: bool>(
     let full = width / l;
     let part = width % l;
     let ident = if MAX { T::MIN } else { T::MAX };
-    let step = |a: V, b: V| -> V {
-        // SAFETY: inlined into the kernel, which runs with `V`'s instruction set.
-        unsafe { if MAX { a.max(b) } else { a.min(b) } }
-    };
     let mut r0 = 0;
     while r0 < rows {
         let gr = (rows - r0).min(GROUP);
@@ -693,7 +850,7 @@ unsafe fn ext_rows<T: Int, V: IntVector<T>, const MAX: bool>(
                 let d = acc.as_mut_ptr().add(v * l);
                 let mut a = V::load(d);
                 for r in 0..gr {
-                    a = step(a, V::load(p.add(r * stride)));
+                    a = ext_step::<T, V, MAX>(a, V::load(p.add(r * stride)));
                 }
                 a.store(d);
             }
@@ -706,7 +863,7 @@ unsafe fn ext_rows<T: Int, V: IntVector<T>, const MAX: bool>(
                     } else {
                         load_copy::<T, V>(base.add(i), part, ident)
                     };
-                    a = step(a, x);
+                    a = ext_step::<T, V, MAX>(a, x);
                 }
                 let mut tmp = [ident; 64];
                 a.store(tmp.as_mut_ptr());

@@ -543,3 +543,48 @@ fn errors() {
         }
     }
 }
+
+/// `avg` at the rounding boundaries (`acc = k n ± n/2`, ±1) for many `n`: the division by `n`
+/// without an integer divide must be exact everywhere.
+#[test]
+fn avg_rounding_boundaries() {
+    let mut rng = Rng(99);
+    for n in [
+        1usize, 2, 3, 5, 7, 49, 196, 255, 256, 257, 3136, 12544, 65535, 65536,
+    ] {
+        for _ in 0..40 {
+            let k = rng.below(65536) as i64 - 32768;
+            let offs = [
+                -(n as i64) / 2 - 1,
+                -(n as i64) / 2,
+                0,
+                (n as i64) / 2,
+                (n as i64) / 2 + 1,
+            ];
+            for off in offs {
+                let target = k * n as i64 + off;
+                if target < -32768 * n as i64 || target > 32767 * n as i64 {
+                    continue;
+                }
+                // n values of i16 summing to `target`: spread evenly, the remainder one by one.
+                let base = target.div_euclid(n as i64);
+                let extra = target.rem_euclid(n as i64) as usize;
+                let input: Vec<i16> = (0..n)
+                    .map(|i| (base + i64::from(i < extra)) as i16)
+                    .collect();
+                let row: Vec<i32> = input.iter().map(|&v| i32::from(v)).collect();
+                for p in paths() {
+                    let mut out = [0i16];
+                    p.avg(&input, Shape::new(1, 1, n), Layout::Nchw, &mut out)
+                        .unwrap();
+                    assert_eq!(
+                        i32::from(out[0]),
+                        model_avg(&row),
+                        "{:?} n={n} sum={target}",
+                        p.isa()
+                    );
+                }
+            }
+        }
+    }
+}

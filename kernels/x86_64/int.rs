@@ -26,19 +26,20 @@ unsafe fn blend128(m: __m128i, a: __m128i, b: __m128i) -> __m128i {
     _mm_or_si128(_mm_and_si128(m, a), _mm_andnot_si128(m, b))
 }
 
-/// Lane 0 (as `i32`) of the fold of a 16-byte register by halves with `f`: `f` of all 16 bytes
-/// (`bytes == 1`), 8 words (`2`), ...
-#[inline(always)]
-unsafe fn fold128(x: __m128i, bytes: i32, f: impl Fn(__m128i, __m128i) -> __m128i) -> i32 {
-    let mut x = f(x, _mm_srli_si128::<8>(x));
-    x = f(x, _mm_srli_si128::<4>(x));
-    if bytes <= 2 {
-        x = f(x, _mm_srli_si128::<2>(x));
-    }
-    if bytes == 1 {
-        x = f(x, _mm_srli_si128::<1>(x));
-    }
-    _mm_cvtsi128_si32(x)
+/// Lane 0 (as `i32`) of the fold of a 16-byte register by halves with `$f`: `$f` of all 16
+/// bytes (`$bytes == 1`) or 8 words (`2`). A macro, not a function taking a closure: closures
+/// do not get the target features of the entry point, and their intrinsics would not inline.
+macro_rules! fold128 {
+    ($x:expr, $bytes:literal, $f:path) => {{
+        let mut x = $x;
+        x = $f(x, _mm_srli_si128::<8>(x));
+        x = $f(x, _mm_srli_si128::<4>(x));
+        x = $f(x, _mm_srli_si128::<2>(x));
+        if $bytes == 1 {
+            x = $f(x, _mm_srli_si128::<1>(x));
+        }
+        _mm_cvtsi128_si32(x)
+    }};
 }
 
 /// `p[0..4] += a`, `p[4..8] += b` (i32 lanes).
@@ -81,6 +82,18 @@ macro_rules! common128 {
     };
 }
 
+/// Signed byte maximum without SSE4.1's `pmaxsb`.
+#[inline(always)]
+unsafe fn max_i8_sse2(a: __m128i, b: __m128i) -> __m128i {
+    blend128(_mm_cmpgt_epi8(a, b), a, b)
+}
+
+/// Signed byte minimum without SSE4.1's `pminsb`.
+#[inline(always)]
+unsafe fn min_i8_sse2(a: __m128i, b: __m128i) -> __m128i {
+    blend128(_mm_cmpgt_epi8(a, b), b, a)
+}
+
 // SAFETY: see the module documentation.
 unsafe impl IntVector<i8> for __m128i {
     const LANES: usize = 16;
@@ -96,19 +109,19 @@ unsafe impl IntVector<i8> for __m128i {
     }
     #[inline(always)]
     unsafe fn max(self, b: Self) -> Self {
-        blend128(_mm_cmpgt_epi8(self, b), self, b)
+        max_i8_sse2(self, b)
     }
     #[inline(always)]
     unsafe fn min(self, b: Self) -> Self {
-        blend128(_mm_cmpgt_epi8(self, b), b, self)
+        min_i8_sse2(self, b)
     }
     #[inline(always)]
     unsafe fn hmax(self) -> i32 {
-        i32::from(fold128(self, 1, |a, b| <Self as IntVector<i8>>::max(a, b)) as i8)
+        i32::from(fold128!(self, 1, max_i8_sse2) as i8)
     }
     #[inline(always)]
     unsafe fn hmin(self) -> i32 {
-        i32::from(fold128(self, 1, |a, b| <Self as IntVector<i8>>::min(a, b)) as i8)
+        i32::from(fold128!(self, 1, min_i8_sse2) as i8)
     }
     type Hsum = __m128i;
     #[inline(always)]
@@ -173,11 +186,11 @@ unsafe impl IntVector<u8> for __m128i {
     }
     #[inline(always)]
     unsafe fn hmax(self) -> i32 {
-        fold128(self, 1, |a, b| _mm_max_epu8(a, b)) & 0xFF
+        fold128!(self, 1, _mm_max_epu8) & 0xFF
     }
     #[inline(always)]
     unsafe fn hmin(self) -> i32 {
-        fold128(self, 1, |a, b| _mm_min_epu8(a, b)) & 0xFF
+        fold128!(self, 1, _mm_min_epu8) & 0xFF
     }
     type Hsum = __m128i;
     #[inline(always)]
@@ -245,11 +258,11 @@ unsafe impl IntVector<i16> for __m128i {
     }
     #[inline(always)]
     unsafe fn hmax(self) -> i32 {
-        i32::from(fold128(self, 2, |a, b| _mm_max_epi16(a, b)) as i16)
+        i32::from(fold128!(self, 2, _mm_max_epi16) as i16)
     }
     #[inline(always)]
     unsafe fn hmin(self) -> i32 {
-        i32::from(fold128(self, 2, |a, b| _mm_min_epi16(a, b)) as i16)
+        i32::from(fold128!(self, 2, _mm_min_epi16) as i16)
     }
     type Hsum = __m128i;
     #[inline(always)]
@@ -367,6 +380,39 @@ unsafe fn total64x4(x: __m256i) -> i64 {
     total64x2(_mm_add_epi64(l, h))
 }
 
+/// The lane sums of four `u64x4` registers, as `[Σa, Σb, Σc, Σd]` (a transposed reduction).
+#[inline(always)]
+unsafe fn total4_64(a: [__m256i; 4]) -> __m256i {
+    let t0 = _mm256_add_epi64(
+        _mm256_unpacklo_epi64(a[0], a[1]),
+        _mm256_unpackhi_epi64(a[0], a[1]),
+    );
+    let t1 = _mm256_add_epi64(
+        _mm256_unpacklo_epi64(a[2], a[3]),
+        _mm256_unpackhi_epi64(a[2], a[3]),
+    );
+    _mm256_add_epi64(
+        _mm256_permute2x128_si256::<0x20>(t0, t1),
+        _mm256_permute2x128_si256::<0x31>(t0, t1),
+    )
+}
+
+/// Stores the low halves of four 64-bit lanes minus `bias` as four `i32`.
+#[inline(always)]
+unsafe fn store4_64(sums: __m256i, bias: i64, out: *mut i32) {
+    let v = _mm256_sub_epi64(sums, _mm256_set1_epi64x(bias));
+    let packed = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6));
+    _mm_storeu_si128(out.cast(), _mm256_castsi256_si128(packed));
+}
+
+/// The lane sums of four `i32x8` registers, as `[Σa, Σb, Σc, Σd]`.
+#[inline(always)]
+unsafe fn total4_32(a: [__m256i; 4]) -> __m128i {
+    let h = _mm256_hadd_epi32(_mm256_hadd_epi32(a[0], a[1]), _mm256_hadd_epi32(a[2], a[3]));
+    let (l, h) = halves(h);
+    _mm_add_epi32(l, h)
+}
+
 // SAFETY: see the module documentation.
 unsafe impl IntVector<i8> for __m256i {
     const LANES: usize = 32;
@@ -387,12 +433,12 @@ unsafe impl IntVector<i8> for __m256i {
     #[inline(always)]
     unsafe fn hmax(self) -> i32 {
         let (l, h) = halves(self);
-        i32::from(fold128(_mm_max_epi8(l, h), 1, |a, b| _mm_max_epi8(a, b)) as i8)
+        i32::from(fold128!(_mm_max_epi8(l, h), 1, _mm_max_epi8) as i8)
     }
     #[inline(always)]
     unsafe fn hmin(self) -> i32 {
         let (l, h) = halves(self);
-        i32::from(fold128(_mm_min_epi8(l, h), 1, |a, b| _mm_min_epi8(a, b)) as i8)
+        i32::from(fold128!(_mm_min_epi8(l, h), 1, _mm_min_epi8) as i8)
     }
     type Hsum = __m256i;
     #[inline(always)]
@@ -411,6 +457,10 @@ unsafe impl IntVector<i8> for __m256i {
     #[inline(always)]
     unsafe fn hsum_total(acc: __m256i, vectors: usize) -> i32 {
         (total64x4(acc) - 128 * 32 * vectors as i64) as i32
+    }
+    #[inline(always)]
+    unsafe fn hsum_total4(acc: [__m256i; 4], vectors: usize, out: *mut i32) {
+        store4_64(total4_64(acc), 128 * 32 * vectors as i64, out);
     }
     lsum256_bytes!(i8, _mm256_cvtepi8_epi16, _mm256_cvtepi16_epi32);
 }
@@ -435,12 +485,12 @@ unsafe impl IntVector<u8> for __m256i {
     #[inline(always)]
     unsafe fn hmax(self) -> i32 {
         let (l, h) = halves(self);
-        fold128(_mm_max_epu8(l, h), 1, |a, b| _mm_max_epu8(a, b)) & 0xFF
+        fold128!(_mm_max_epu8(l, h), 1, _mm_max_epu8) & 0xFF
     }
     #[inline(always)]
     unsafe fn hmin(self) -> i32 {
         let (l, h) = halves(self);
-        fold128(_mm_min_epu8(l, h), 1, |a, b| _mm_min_epu8(a, b)) & 0xFF
+        fold128!(_mm_min_epu8(l, h), 1, _mm_min_epu8) & 0xFF
     }
     type Hsum = __m256i;
     #[inline(always)]
@@ -458,6 +508,10 @@ unsafe impl IntVector<u8> for __m256i {
     #[inline(always)]
     unsafe fn hsum_total(acc: __m256i, _: usize) -> i32 {
         total64x4(acc) as i32
+    }
+    #[inline(always)]
+    unsafe fn hsum_total4(acc: [__m256i; 4], _: usize, out: *mut i32) {
+        store4_64(total4_64(acc), 0, out);
     }
     lsum256_bytes!(u8, _mm256_cvtepu8_epi16, _mm256_cvtepu16_epi32);
 }
@@ -482,12 +536,12 @@ unsafe impl IntVector<i16> for __m256i {
     #[inline(always)]
     unsafe fn hmax(self) -> i32 {
         let (l, h) = halves(self);
-        i32::from(fold128(_mm_max_epi16(l, h), 2, |a, b| _mm_max_epi16(a, b)) as i16)
+        i32::from(fold128!(_mm_max_epi16(l, h), 2, _mm_max_epi16) as i16)
     }
     #[inline(always)]
     unsafe fn hmin(self) -> i32 {
         let (l, h) = halves(self);
-        i32::from(fold128(_mm_min_epi16(l, h), 2, |a, b| _mm_min_epi16(a, b)) as i16)
+        i32::from(fold128!(_mm_min_epi16(l, h), 2, _mm_min_epi16) as i16)
     }
     type Hsum = __m256i;
     #[inline(always)]
@@ -506,6 +560,10 @@ unsafe impl IntVector<i16> for __m256i {
     unsafe fn hsum_total(acc: __m256i, _: usize) -> i32 {
         let (l, h) = halves(acc);
         total32x4(_mm_add_epi32(l, h))
+    }
+    #[inline(always)]
+    unsafe fn hsum_total4(acc: [__m256i; 4], _: usize, out: *mut i32) {
+        _mm_storeu_si128(out.cast(), total4_32(acc));
     }
     type Lsum = (__m256i, __m256i);
     #[inline(always)]
@@ -543,6 +601,13 @@ unsafe impl IntVector<i16> for __m256i {
 #[inline(always)]
 unsafe fn halves512(x: __m512i) -> (__m256i, __m256i) {
     (_mm512_castsi512_si256(x), _mm512_extracti64x4_epi64::<1>(x))
+}
+
+/// The two 256-bit halves of 64-bit lanes added.
+#[inline(always)]
+unsafe fn fold512_64(x: __m512i) -> __m256i {
+    let (l, h) = halves512(x);
+    _mm256_add_epi64(l, h)
 }
 
 /// `p[0..16] += a`, `p[16..32] += b` (i32 lanes).
@@ -654,6 +719,14 @@ unsafe impl IntVector<i8> for __m512i {
     unsafe fn hsum_total(acc: __m512i, vectors: usize) -> i32 {
         (_mm512_reduce_add_epi64(acc) - 128 * 64 * vectors as i64) as i32
     }
+    #[inline(always)]
+    unsafe fn hsum_total4(acc: [__m512i; 4], vectors: usize, out: *mut i32) {
+        store4_64(
+            total4_64(acc.map(|a| fold512_64(a))),
+            128 * 64 * vectors as i64,
+            out,
+        );
+    }
     lsum512_bytes!(i8, _mm512_cvtepi8_epi16, _mm512_cvtepi16_epi32);
 }
 
@@ -701,6 +774,10 @@ unsafe impl IntVector<u8> for __m512i {
     unsafe fn hsum_total(acc: __m512i, _: usize) -> i32 {
         _mm512_reduce_add_epi64(acc) as i32
     }
+    #[inline(always)]
+    unsafe fn hsum_total4(acc: [__m512i; 4], _: usize, out: *mut i32) {
+        store4_64(total4_64(acc.map(|a| fold512_64(a))), 0, out);
+    }
     lsum512_bytes!(u8, _mm512_cvtepu8_epi16, _mm512_cvtepu16_epi32);
 }
 
@@ -747,6 +824,14 @@ unsafe impl IntVector<i16> for __m512i {
     #[inline(always)]
     unsafe fn hsum_total(acc: __m512i, _: usize) -> i32 {
         _mm512_reduce_add_epi32(acc)
+    }
+    #[inline(always)]
+    unsafe fn hsum_total4(acc: [__m512i; 4], _: usize, out: *mut i32) {
+        let folded = acc.map(|a| {
+            let (l, h) = halves512(a);
+            _mm256_add_epi32(l, h)
+        });
+        _mm_storeu_si128(out.cast(), total4_32(folded));
     }
     type Lsum = (__m512i, __m512i);
     #[inline(always)]
