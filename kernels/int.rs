@@ -7,6 +7,8 @@
 //! exact maximum / minimum, and hand them in small batches to [`IntOut::emit`], which turns them
 //! into the requested output with the same plain code on every path.
 
+use core::num::NonZeroUsize;
+
 use super::{Dims, Op};
 use crate::quant::MeanStep;
 
@@ -23,14 +25,14 @@ pub(crate) trait Int: Copy + Default + 'static {
     /// `v` (in range) as `Self`.
     fn from_i32(v: i32) -> Self;
     /// This type's kernel of a path.
-    fn kernel(k: &super::Kernels) -> super::IntKernel<Self>;
+    fn kernel(k: &super::IntKernels) -> super::IntKernel<Self>;
 }
 
 macro_rules! int {
     ($t:ident, $max_spatial:expr) => {
         impl Int for $t {
             #[inline(always)]
-            fn kernel(k: &super::Kernels) -> super::IntKernel<$t> {
+            fn kernel(k: &super::IntKernels) -> super::IntKernel<$t> {
                 k.$t
             }
             const MIN: $t = <$t>::MIN;
@@ -110,7 +112,7 @@ impl<T: Int> IntOut<'_, T> {
                 let (div, lo, hi) = (*div, *lo, *hi);
                 if let Some(out) = out.get_mut(start..) {
                     for (o, &v) in out.iter_mut().zip(vals) {
-                        *o = T::from_i32(div.round_half_away(v).clamp(lo, hi));
+                        *o = T::from_i32(div.round_half_away(v).max(lo).min(hi));
                     }
                 }
             }
@@ -620,21 +622,23 @@ const GROUP: usize = 16;
 /// the channels are few (lane `j` then always holds channel `j mod channels`), so that narrow
 /// tensors (3 channels) still fill whole vectors. `k` is a multiple of
 /// `lanes / gcd(channels, lanes)` where that fits, so that such a row is whole vectors.
-fn nhwc_plan(channels: usize, lanes: usize) -> (usize, usize) {
-    if channels > CHUNK / 2 {
-        return (1, channels);
+fn nhwc_plan(channels: NonZeroUsize, lanes: usize) -> (NonZeroUsize, usize) {
+    let c = channels.get();
+    if c > CHUNK / 2 {
+        return (NonZeroUsize::MIN, c);
     }
-    let (mut a, mut b) = (channels, lanes.max(1));
+    let (mut a, mut b) = (c, lanes);
     while b != 0 {
         (a, b) = (b, a % b);
     }
-    let k0 = lanes / a.max(1);
-    let k = if k0 * channels <= CHUNK {
-        (CHUNK / (k0 * channels)) * k0
-    } else {
-        CHUNK / channels
+    // Divisions by non-zero types or checked ones: no panic path to link.
+    let k0 = NonZeroUsize::new(a).map_or(1, |g| lanes / g);
+    let k = match NonZeroUsize::new(k0.saturating_mul(c)) {
+        Some(row) if row.get() <= CHUNK => (CHUNK / row) * k0,
+        _ => CHUNK / channels,
     };
-    (k, k * channels)
+    let k = NonZeroUsize::new(k).unwrap_or(NonZeroUsize::MIN);
+    (k, k.get() * c)
 }
 
 /// NHWC sums: per chunk of up to `CHUNK` lanes, groups of `GROUP` rows summed in narrow lanes in
@@ -642,8 +646,9 @@ fn nhwc_plan(channels: usize, lanes: usize) -> (usize, usize) {
 #[inline(always)]
 unsafe fn nhwc_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut IntOut<'_, T>) {
     let (c, s) = (dims.channels.get(), dims.spatial.get());
-    let (k, w) = nhwc_plan(c, V::LANES);
+    let (k, w) = nhwc_plan(dims.channels, V::LANES);
     let (rows, rem) = (s / k, s % k);
+    let k = k.get();
     let mut acc = [0i32; CHUNK];
     let mut next = 0;
     for b in 0..dims.batch.get() {
@@ -785,8 +790,9 @@ unsafe fn nhwc_ext<T: Int, V: IntVector<T>, const MAX: bool>(
     out: &mut IntOut<'_, T>,
 ) {
     let (c, s) = (dims.channels.get(), dims.spatial.get());
-    let (k, w) = nhwc_plan(c, V::LANES);
+    let (k, w) = nhwc_plan(dims.channels, V::LANES);
     let (rows, rem) = (s / k, s % k);
+    let k = k.get();
     let ident = if MAX { T::MIN } else { T::MAX };
     let mut acc = [ident; CHUNK];
     let mut vals = [0i32; CHUNK];

@@ -17,6 +17,10 @@ macro_rules! entry_points {
                 isa: $isa,
                 f32_nchw: nchw,
                 f32_nhwc: nhwc,
+            };
+
+        pub(in crate::kernels) static INT_KERNELS: $crate::kernels::IntKernels =
+            $crate::kernels::IntKernels {
                 i8: int_i8,
                 u8: int_u8,
                 i16: int_i16,
@@ -125,6 +129,13 @@ pub struct Kernels {
     isa: Isa,
     f32_nchw: F32Kernel,
     f32_nhwc: F32Kernel,
+}
+
+/// The integer kernels of one path, kept apart from [`Kernels`] so that a program (a firmware)
+/// that only pools `f32` does not link them: they are reached by [`int_kernels`] from the
+/// path's [`Isa`], only when an integer function is called.
+#[derive(Debug)]
+pub struct IntKernels {
     i8: IntKernel<i8>,
     u8: IntKernel<u8>,
     i16: IntKernel<i16>,
@@ -169,9 +180,9 @@ impl Kernels {
         if input.len() != outputs * dims.spatial.get() || out.len() != outputs {
             return; // unreachable: both come from a `Task`
         }
-        let kernel = T::kernel(self);
-        // SAFETY: `self` came from `for_isa` (the CPU runs `self.isa`); the lengths were just
-        // checked.
+        let kernel = T::kernel(int_kernels(self.isa));
+        // SAFETY: `self` came from `for_isa`, so the CPU runs `self.isa`, the instruction set of
+        // `int_kernels(self.isa)`; the lengths were just checked.
         unsafe { kernel(input, dims, layout == Layout::Nhwc, out) }
     }
 }
@@ -181,10 +192,29 @@ static SCALAR: Kernels = Kernels {
     isa: Isa::Scalar,
     f32_nchw: scalar::nchw,
     f32_nhwc: scalar::nhwc,
+};
+
+/// The reference path's integer kernels.
+static SCALAR_INT: IntKernels = IntKernels {
     i8: int::scalar::<i8>,
     u8: int::scalar::<u8>,
     i16: int::scalar::<i16>,
 };
+
+/// The integer kernels of a path whose [`Kernels`] exist (`for_isa` gave them, so the CPU runs
+/// that path).
+fn int_kernels(isa: Isa) -> &'static IntKernels {
+    match isa {
+        Isa::Portable => &portable::INT_KERNELS,
+        #[cfg(target_arch = "x86_64")]
+        Isa::Sse2 | Isa::Avx2 | Isa::Avx512 => x86_64::int_kernels(isa),
+        #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+        Isa::Neon => &aarch64::neon::INT_KERNELS,
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        Isa::Simd128 => &wasm32::simd128::INT_KERNELS,
+        _ => &SCALAR_INT,
+    }
+}
 
 /// The kernels of `isa`, if this build has them and this CPU can run them.
 pub(crate) fn for_isa(isa: Isa) -> Option<&'static Kernels> {

@@ -318,8 +318,13 @@ impl sealed::Sealed for f32 {
             return Err(Error::InvalidClamp);
         }
         Self::pool(k, input, shape, layout, output, Op::Avg)?;
-        for o in output.iter_mut().filter(|o| !o.is_nan()) {
-            *o = o.clamp(min, max);
+        // Comparisons rather than `f32::clamp` (which has a panic path); NaN stays NaN.
+        for o in output.iter_mut() {
+            if *o < min {
+                *o = min;
+            } else if *o > max {
+                *o = max;
+            }
         }
         Ok(())
     }

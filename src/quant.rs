@@ -179,11 +179,15 @@ impl MeanStep {
                 }
             }
             Rounding::Single => {
-                let total = 31 - self.shift; // >= 1: `shift <= 30` in this variant
-                (x * m + (1i128 << (total - 1).clamp(0, 126))) >> total.clamp(0, 127)
+                // 1..=94: `shift <= 30` in this variant and `shift >= -63` (the multiplier's
+                // shift is at least -31, and at most 32 is folded in). Wrapping shifts: no
+                // overflow check to link.
+                let total = (31 - self.shift) as u32;
+                (x * m + 1i128.wrapping_shl(total.wrapping_sub(1))).wrapping_shr(total)
             }
         };
         let out = v + i128::from(self.output_zero_point);
-        out.clamp(i128::from(lo), i128::from(hi)) as i32
+        // `max` / `min` rather than `clamp`, which has a panic path (for `lo > hi`).
+        out.max(i128::from(lo)).min(i128::from(hi)) as i32
     }
 }

@@ -53,9 +53,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 class Case:
     """One benchmark shape. `spatial` is (H, W) for images, (L,) for token sequences.
 
-    dtype: "f32" today. The table is ready for quantized average pooling ("i8", "u8"):
-    an engine lists the dtypes it takes in `Engine.dtypes`, and `make_input` / `reference`
-    are where the data and the expected result for a new dtype go.
+    dtype: "f32", or "i8" / "u8" for the quantized average cases (op "avg" only; scale and
+    zero point from QUANT). An engine lists the dtypes it takes in `Engine.dtypes`.
     """
     name: str
     n: int
@@ -83,11 +82,16 @@ class Case:
     def elements(self):
         return self.n * self.c * self.s
 
+    @property
+    def base(self):
+        """The shape's name without the dtype suffix ("1x1280x7x7-i8" -> "1x1280x7x7")."""
+        return self.name[:-len(self.dtype) - 1] if self.dtype != "f32" else self.name
+
 
 ITEMSIZE = {"f32": 4, "i8": 1, "u8": 1}
 NP_DTYPE = {"f32": np.float32, "i8": np.int8, "u8": np.uint8}
 
-CASES = [
+F32_CASES = [
     Case("1x1280x7x7", 1, 1280, (7, 7), note="MobileNetV2 / EfficientNet-B0 head"),
     Case("1x2048x7x7", 1, 2048, (7, 7), note="ResNet-50 head"),
     Case("1x512x14x14", 1, 512, (14, 14)),
@@ -98,6 +102,14 @@ CASES = [
          note="token mean pooling: 32 sequences x 128 tokens x 768 dims"),
     Case("tiny1x32x1x1", 1, 32, (1, 1), note="per-call overhead"),
 ]
+# Quantized average pooling: input and output share one scale / zero point (what TFLite's
+# AVERAGE_POOL_2D requires and what a QDQ model around GlobalAveragePool carries): the
+# activations of a ReLU6 before the head, [0, 6] in 255 steps. MEAN models get the same
+# parameters in and out, so both TFLite ops compute the same rounded mean.
+QUANT = {"i8": (float(np.float32(6 / 255)), -128), "u8": (float(np.float32(6 / 255)), 0)}
+INT_CASES = [Case(f"{c.name}-{dt}", c.n, c.c, c.spatial, dtype=dt, ops=("avg",), note=c.note)
+             for dt in ("i8", "u8") for c in F32_CASES]
+CASES = F32_CASES + INT_CASES
 LAYOUTS = ("NCHW", "NHWC")
 
 
@@ -129,11 +141,32 @@ def make_input(case, layout, rng, offset=0):
 
 
 def reference(case, layout, op, x):
-    """float64 result, shape (N, C)."""
+    """float64 result, shape (N, C). Quantized: the mean of the dequantized input, requantized
+    with the (same) output parameters, not rounded: mean(scale * (q - zp)) / scale + zp."""
     ax = case.axes(layout)
     x64 = x.astype(np.float64)
+    if case.dtype != "f32":
+        scale, zp = QUANT[case.dtype]
+        return ((scale * (x64 - zp)).mean(axis=ax) / scale + zp).reshape(case.n, case.c)
     r = x64.mean(axis=ax) if op == "avg" else x64.max(axis=ax)
     return r.reshape(case.n, case.c)
+
+
+def tflite_avg_rule(case, layout, x):
+    """TFLite AVERAGE_POOL_2D (reference kernel) over the whole map, written out in numpy:
+    the raw sum rounded half away from zero, (acc +- n/2) / n with C division. globalpool's
+    gp_global_avg_pool_{i8,u8} must equal it bit for bit."""
+    n = case.s
+    acc = x.astype(np.int64).sum(axis=case.axes(layout)).reshape(case.n, case.c)
+    q = np.where(acc > 0, (acc + n // 2) // n, -((n // 2 - acc) // n))
+    info = np.iinfo(NP_DTYPE[case.dtype])
+    return np.clip(q, info.min, info.max)
+
+
+def diff_counts(got, exact):
+    """[equal, off by 1, off by more] between two quantized outputs."""
+    d = np.abs(np.asarray(got).reshape(exact.shape).astype(np.int64) - exact.astype(np.int64))
+    return [int((d == 0).sum()), int((d == 1).sum()), int((d > 1).sum())]
 
 
 def check(case, op, got, ref):
@@ -141,6 +174,16 @@ def check(case, op, got, ref):
     got = np.asarray(got)
     if got.size != ref.size:
         return f"output has {got.size} values, expected {ref.size}"
+    if case.dtype != "f32":
+        if got.dtype != NP_DTYPE[case.dtype]:
+            return f"output is {got.dtype}, expected {np.dtype(NP_DTYPE[case.dtype])}"
+        info = np.iinfo(NP_DTYPE[case.dtype])
+        rounded = np.clip(np.round(ref), info.min, info.max)   # correctly rounded (ties even)
+        err = np.abs(got.reshape(ref.shape).astype(np.float64) - rounded)
+        if (err > 1).any():
+            return (f"quantized avg off by more than 1 LSB: {int((err > 1).sum())} of {err.size} "
+                    f"(worst {err.max():.0f})")
+        return None
     got = got.reshape(ref.shape).astype(np.float64)
     if not np.all(np.isfinite(got)):
         return "non-finite output"
@@ -174,7 +217,8 @@ class Variant:
 
 class Engine:
     name = "?"
-    dtypes = ("f32",)
+    dtypes = ("f32", "i8", "u8")
+    no_dtype = ""      # why an engine lacks a dtype, for the n/a cells
 
     def version(self):
         return "?"
@@ -189,7 +233,7 @@ class Engine:
 
 
 def _out(case):
-    return np.empty((case.n, case.c), np.float32)
+    return np.empty((case.n, case.c), np.float32 if case.dtype == "f32" else NP_DTYPE[case.dtype])
 
 
 class Globalpool(Engine):
@@ -207,6 +251,12 @@ class Globalpool(Engine):
             f = getattr(self.lib, f"gp_global_{op}_pool_f32")
             f.restype = ctypes.c_int
             self.fns[op] = f
+        for dt, c in (("i8", "i8"), ("u8", "u8")):
+            for key, sym in (("avg", f"gp_global_avg_pool_{c}"),
+                             ("mean", f"gp_global_mean_quantized_{c}")):
+                f = getattr(self.lib, sym)
+                f.restype = ctypes.c_int
+                self.fns[(key, dt)] = f
 
     def isa(self):
         return self.lib.gp_isa_name().decode()
@@ -218,20 +268,41 @@ class Globalpool(Engine):
         return ("`gp_global_{avg,max}_pool_f32` from the cdylib built with `--profile capi "
                 "--features capi`, called through ctypes (`functools.partial` over ready-made "
                 "ctypes arguments: about 0.6 µs of ctypes cost per call here); detected path "
-                f"`{self.isa()}`; the library never starts threads")
+                f"`{self.isa()}`; the library never starts threads. int8 / uint8 forms: "
+                "A = `gp_global_avg_pool_{i8,u8}` (TFLite AVERAGE_POOL_2D: the raw sum rounded "
+                "half away from zero, same scale / zero point in and out; 8 arguments), "
+                "M = `gp_global_mean_quantized_{i8,u8}` (TFLite MEAN, reference-kernel bits, "
+                "default double rounding, in / out parameters those of the models; 13 arguments)")
 
     def variants(self, case, layout, op, x, tmp):
-        out = _out(case)
-        f = self.fns[op]
         lay = 0 if layout == "NCHW" else 1
         sz = ctypes.c_size_t
-        args = (ctypes.c_void_p(x.ctypes.data), sz(x.size), sz(case.n), sz(case.c), sz(case.s),
-                ctypes.c_uint32(lay), ctypes.c_void_p(out.ctypes.data), sz(out.size))
-        status = f(*args)
-        if status != 0:
-            yield ("C", "C ABI", RuntimeError(f"gp status {status}"))
-            return
-        yield Variant("C", "C ABI via ctypes", functools.partial(f, *args), lambda: out, [x, out])
+        head = (ctypes.c_void_p(x.ctypes.data), sz(x.size), sz(case.n), sz(case.c), sz(case.s),
+                ctypes.c_uint32(lay))
+        if case.dtype == "f32":
+            forms = [("C", "C ABI via ctypes", self.fns[op], ())]
+        else:
+            scale, zp = QUANT[case.dtype]
+            q = (ctypes.c_float(scale), ctypes.c_int32(zp), ctypes.c_float(scale),
+                 ctypes.c_int32(zp), ctypes.c_uint32(0))
+            forms = [("A", f"gp_global_avg_pool_{case.dtype} (AVERAGE_POOL_2D rule)",
+                      self.fns[("avg", case.dtype)], ()),
+                     ("M", f"gp_global_mean_quantized_{case.dtype} (TFLite MEAN, double rounding)",
+                      self.fns[("mean", case.dtype)], q)]
+        for tag, desc, f, extra in forms:
+            out = _out(case)
+            args = head + extra + (ctypes.c_void_p(out.ctypes.data), sz(out.size))
+            status = f(*args)
+            if status != 0:
+                yield (tag, desc, RuntimeError(f"gp status {status}"))
+                continue
+            if tag == "A":   # bit-exact with the reference kernel, or the run stops being useful
+                rule = tflite_avg_rule(case, layout, x)
+                if not np.array_equal(out.astype(np.int64), rule):
+                    yield (tag, desc, RuntimeError(
+                        f"not the AVERAGE_POOL_2D rule: {int((out != rule).sum())} outputs differ"))
+                    continue
+            yield Variant(tag, desc, functools.partial(f, *args), lambda out=out: out, [x, out])
 
 
 class Numpy(Engine):
@@ -241,11 +312,17 @@ class Numpy(Engine):
         return np.__version__
 
     def config(self):
-        return "`x.mean(axis=...)` / `x.max(axis=...)` over the spatial axes; numpy reductions are single-threaded"
+        return ("`x.mean(axis=...)` / `x.max(axis=...)` over the spatial axes; numpy reductions "
+                "are single-threaded. int8 / uint8: the int32 sum, then TFLite's rounding "
+                "`where(s > 0, (s + n//2) // n, -((n//2 - s) // n))`, `clip`, `astype`; "
+                "a = `x.astype(np.int32).sum(axis)`, d = `x.sum(axis, dtype=np.int32)` (no copy)")
 
     def variants(self, case, layout, op, x, tmp):
         ax = case.axes(layout)
         res = {}
+        if case.dtype != "f32":
+            yield from self.int_variants(case, layout, x)
+            return
         if op == "avg":
             def call():
                 res["y"] = x.mean(axis=ax)
@@ -255,6 +332,26 @@ class Numpy(Engine):
         call()
         yield Variant("np", f"x.{'mean' if op == 'avg' else 'max'}(axis={ax})", call,
                       lambda: res["y"], [x])
+
+    def int_variants(self, case, layout, x):
+        """int8 / uint8: the int32 sum and TFLite's rounding, written as a numpy user would."""
+        ax, n, h = case.axes(layout), case.s, case.s // 2
+        info = np.iinfo(NP_DTYPE[case.dtype])
+        lo, hi, dt = info.min, info.max, NP_DTYPE[case.dtype]
+        res = {}
+
+        def finish(s):
+            return np.clip(np.where(s > 0, (s + h) // n, -((h - s) // n)), lo, hi).astype(dt)
+
+        def call_a():
+            res["a"] = finish(x.astype(np.int32).sum(axis=ax))
+
+        def call_d():
+            res["d"] = finish(x.sum(axis=ax, dtype=np.int32))
+        for tag, desc, call in [("a", "x.astype(np.int32).sum(spatial axes) + rounding", call_a),
+                                ("d", "x.sum(spatial axes, dtype=np.int32) + rounding", call_d)]:
+            call()
+            yield Variant(tag, desc, call, lambda tag=tag: res[tag], [x])
 
 
 class Torch(Engine):
@@ -275,10 +372,19 @@ class Torch(Engine):
                 "`x.mean(dims)` / `x.amax(dims)` on a `torch.from_numpy` tensor (no copy); "
                 "NHWC as a contiguous channels-last tensor reduced over its spatial dims (c), "
                 "or as the NCHW-shaped `permute` view of it, i.e. `channels_last` memory "
-                "format for 4-D (cl)")
+                "format for 4-D (cl). int8 / uint8: the input as a quantized tensor "
+                "(`torch._make_per_tensor_quantized_tensor`, qint8 / quint8 with the model's "
+                "scale and zero point, made once; torch 2.x warns that quantized tensors are "
+                "deprecated), qm = `qx.mean(spatial dims)`, qa = `adaptive_avg_pool2d(qx, 1)` "
+                "(`_pool1d` for tokens; NHWC: on the channels-last view), s = "
+                "`t.sum(dims, dtype=torch.int32)` of the plain int8 / uint8 tensor with "
+                "TFLite's rounding")
 
     def variants(self, case, layout, op, x, tmp):
         torch = self.torch
+        if case.dtype != "f32":
+            yield from self.int_variants(case, layout, x)
+            return
         t = torch.from_numpy(x)
         res = {}
         fn = torch.mean if op == "avg" else torch.amax
@@ -299,6 +405,50 @@ class Torch(Engine):
             call()
             yield Variant(tag, desc, call, lambda tag=tag: res[tag].numpy(), [x, t, tt])
 
+    def int_variants(self, case, layout, x):
+        """int8 / uint8: torch's quantized tensors (qint8 / quint8 with the model's scale and
+        zero point; made once, a copy) and their mean / adaptive average pooling, or the plain
+        integer sum of the int8 tensor with TFLite's rounding."""
+        import warnings
+        torch = self.torch
+        F = torch.nn.functional
+        scale, zp = QUANT[case.dtype]
+        k = len(case.spatial)
+        t = torch.from_numpy(x)
+        with warnings.catch_warnings():   # quantized tensors are deprecated (still work)
+            warnings.simplefilter("ignore")
+            qx = torch._make_per_tensor_quantized_tensor(t, scale, zp)
+        if layout == "NCHW":
+            dims, qv = tuple(range(2, 2 + k)), qx
+        else:
+            dims = tuple(range(1, 1 + k))
+            qv = qx.permute(0, k + 1, *range(1, k + 1))   # NCHW shape, NHWC strides
+        pool = F.adaptive_avg_pool2d if k == 2 else F.adaptive_avg_pool1d
+        n, h = case.s, case.s // 2
+        info = torch.iinfo(t.dtype)
+        res = {}
+
+        def call_qm():
+            res["qm"] = qx.mean(dims)
+
+        def call_qa():
+            res["qa"] = pool(qv, 1)
+
+        def call_s():
+            s = t.sum(dims, dtype=torch.int32)
+            res["s"] = torch.where(s > 0, (s + h) // n, -((h - s) // n)).clamp_(
+                info.min, info.max).to(t.dtype)
+        forms = [("qm", "quantized tensor .mean(spatial dims)", call_qm, lambda: res["qm"].int_repr()),
+                 ("qa", "adaptive_avg_pool(quantized tensor, 1)", call_qa, lambda: res["qa"].int_repr()),
+                 ("s", "t.sum(spatial dims, dtype=int32) + rounding", call_s, lambda: res["s"])]
+        for tag, desc, call, get in forms:
+            try:
+                call()
+            except Exception as e:  # noqa: BLE001
+                yield (tag, desc, e)
+                continue
+            yield Variant(tag, desc, call, lambda get=get: get().numpy(), [x, t, qx, qv])
+
 
 class OnnxRuntime(Engine):
     name = "onnxruntime"
@@ -318,29 +468,50 @@ class OnnxRuntime(Engine):
                 "call `sess.run_with_iobinding(io)`. Forms: G = GlobalAveragePool / "
                 "GlobalMaxPool at the default optimization level (ORT_ENABLE_ALL), "
                 "Ge = the same at ORT_ENABLE_EXTENDED (no NCHWc layout transform), "
-                "R = ReduceMean / ReduceMax at the default level")
+                "R = ReduceMean / ReduceMax at the default level. int8 / uint8, default level: "
+                "G = QDQ model DequantizeLinear -> GlobalAveragePool -> QuantizeLinear, which "
+                "ORT fuses into its QLinearGlobalAveragePool kernel (NCHW only); R = QDQ "
+                "around ReduceMean, which ORT does not fuse (runs DequantizeLinear, float "
+                "ReduceMean, QuantizeLinear); Q = the contrib op com.microsoft."
+                "QLinearGlobalAveragePool written directly (`channels_last=1` for NHWC)")
 
     def variants(self, case, layout, op, x, tmp):
         ort = self.ort
         shape, axes = case.shape(layout), case.axes(layout)
         L = ort.GraphOptimizationLevel
-        forms = [("G", "global", L.ORT_ENABLE_ALL, "Global*Pool, ORT_ENABLE_ALL"),
-                 ("Ge", "global", L.ORT_ENABLE_EXTENDED, "Global*Pool, ORT_ENABLE_EXTENDED"),
-                 ("R", "reduce", L.ORT_ENABLE_ALL, "Reduce*, ORT_ENABLE_ALL")]
+        quant = case.dtype != "f32"
+        if quant:
+            forms = [("G", "qdq_global", L.ORT_ENABLE_ALL, "QDQ GlobalAveragePool"),
+                     ("R", "qdq_reduce", L.ORT_ENABLE_ALL, "QDQ ReduceMean"),
+                     ("Q", "qlinear", L.ORT_ENABLE_ALL, "com.microsoft QLinearGlobalAveragePool")]
+        else:
+            forms = [("G", "global", L.ORT_ENABLE_ALL, "Global*Pool, ORT_ENABLE_ALL"),
+                     ("Ge", "global", L.ORT_ENABLE_EXTENDED, "Global*Pool, ORT_ENABLE_EXTENDED"),
+                     ("R", "reduce", L.ORT_ENABLE_ALL, "Reduce*, ORT_ENABLE_ALL")]
         for tag, form, level, desc in forms:
             try:
-                m = models.onnx_model(form, op, shape, axes)
+                if quant:
+                    m = models.onnx_qdq_model(form, shape, axes, case.dtype, *QUANT[case.dtype])
+                else:
+                    m = models.onnx_model(form, op, shape, axes)
                 so = ort.SessionOptions()
                 so.intra_op_num_threads = 1
                 so.inter_op_num_threads = 1
                 so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
                 so.graph_optimization_level = level
                 so.log_severity_level = 3
+                if quant:   # record which kernels ORT made of the QDQ graph
+                    opt_path = os.path.join(tmp, f"ort_{tag}_opt.onnx")
+                    so.optimized_model_filepath = opt_path
                 sess = ort.InferenceSession(m, so, providers=["CPUExecutionProvider"])
+                if quant:
+                    import onnx
+                    ran = [nd.op_type for nd in onnx.load(opt_path).graph.node]
+                    desc += " (runs as " + " -> ".join(ran) + ")"
                 out = _out(case)
                 io = sess.io_binding()
                 io.bind_cpu_input("x", x)
-                io.bind_output("y", "cpu", 0, np.float32, list(out.shape), out.ctypes.data)
+                io.bind_output("y", "cpu", 0, out.dtype, list(out.shape), out.ctypes.data)
                 sess.run_with_iobinding(io)
             except Exception as e:  # noqa: BLE001
                 yield (tag, desc, e)
@@ -369,19 +540,30 @@ class OpenVino(Engine):
                 f"`{self.default_precision}`, see the `Rd` rows); input set once as a shared "
                 "`ov.Tensor`, timed call `req.infer(share_outputs=True)`. Forms: G = "
                 "GlobalAveragePool / GlobalMaxPool, R = ReduceMean / ReduceMax, Rd = R with "
-                "the default inference precision")
+                "the default inference precision. int8 / uint8: the QDQ ONNX models of "
+                "onnxruntime's G and R, default precision; the CPU plugin folds the "
+                "Dequantize/Quantize pair into the reduction and runs it on i8 / u8 "
+                "(runtime precision in `peers.json`, `desc`)")
 
     def variants(self, case, layout, op, x, tmp):
         ov = self.ov
         shape, axes = case.shape(layout), case.axes(layout)
         base = {"INFERENCE_NUM_THREADS": 1, "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY"}
-        forms = [("G", "global", dict(base, INFERENCE_PRECISION_HINT="f32"), "Global*Pool, f32"),
-                 ("R", "reduce", dict(base, INFERENCE_PRECISION_HINT="f32"), "Reduce*, f32")]
-        if self.default_precision not in ("f32", "float32"):
-            forms.append(("Rd", "reduce", base, f"Reduce*, default precision ({self.default_precision})"))
+        quant = case.dtype != "f32"
+        if quant:
+            forms = [("G", "qdq_global", base, "QDQ GlobalAveragePool"),
+                     ("R", "qdq_reduce", base, "QDQ ReduceMean")]
+        else:
+            forms = [("G", "global", dict(base, INFERENCE_PRECISION_HINT="f32"), "Global*Pool, f32"),
+                     ("R", "reduce", dict(base, INFERENCE_PRECISION_HINT="f32"), "Reduce*, f32")]
+            if self.default_precision not in ("f32", "float32"):
+                forms.append(("Rd", "reduce", base, f"Reduce*, default precision ({self.default_precision})"))
         for tag, form, cfg, desc in forms:
             try:
-                m = models.onnx_model(form, op, shape, axes)
+                if quant:
+                    m = models.onnx_qdq_model(form, shape, axes, case.dtype, *QUANT[case.dtype])
+                else:
+                    m = models.onnx_model(form, op, shape, axes)
                 path = os.path.join(tmp, f"ov_{tag}.onnx")
                 with open(path, "wb") as fh:
                     fh.write(m)
@@ -390,6 +572,12 @@ class OpenVino(Engine):
                 req = compiled.create_infer_request()
                 req.set_input_tensor(ov.Tensor(x, shared_memory=True))
                 req.infer(share_outputs=True)
+                if quant:   # which precision the CPU plugin runs the reduction in
+                    rt = [(o.get_rt_info()["layerType"].astype(str),
+                           o.get_rt_info()["runtimePrecision"].astype(str))
+                          for o in compiled.get_runtime_model().get_ordered_ops()]
+                    desc += " (runs as " + ", ".join(f"{a} {b}" for a, b in rt
+                                                     if a not in ("Const",)) + ")"
             except Exception as e:  # noqa: BLE001
                 yield (tag, desc, e)
                 continue
@@ -412,14 +600,21 @@ class Tract(Engine):
         return ("`tract.onnx().load(path).into_model().into_runnable()` (optimized), one "
                 "`spawn_state()` and one input `tract.Tensor` made once; timed call "
                 "`state.run([tensor])` (tract's C API copies the input tensor into the run); "
-                "tract runs single-threaded by default. Forms: G = Global*Pool, R = Reduce*")
+                "tract runs single-threaded by default. Forms: G = Global*Pool, R = Reduce*; "
+                "int8 / uint8: the same QDQ ONNX models as onnxruntime's G and R")
 
     def variants(self, case, layout, op, x, tmp):
         tract = self.tract
         shape, axes = case.shape(layout), case.axes(layout)
-        for tag, form, desc in [("G", "global", "Global*Pool"), ("R", "reduce", "Reduce*")]:
+        quant = case.dtype != "f32"
+        forms = ([("G", "qdq_global", "QDQ GlobalAveragePool"), ("R", "qdq_reduce", "QDQ ReduceMean")]
+                 if quant else [("G", "global", "Global*Pool"), ("R", "reduce", "Reduce*")])
+        for tag, form, desc in forms:
             try:
-                m = models.onnx_model(form, op, shape, axes)
+                if quant:
+                    m = models.onnx_qdq_model(form, shape, axes, case.dtype, *QUANT[case.dtype])
+                else:
+                    m = models.onnx_model(form, op, shape, axes)
                 path = os.path.join(tmp, f"tract_{tag}.onnx")
                 with open(path, "wb") as fh:
                     fh.write(m)
@@ -439,6 +634,9 @@ class Tract(Engine):
 
 class Ncnn(Engine):
     name = "ncnn"
+    dtypes = ("f32",)
+    no_dtype = ("ncnn has no int8 pooling: its int8 models quantize Convolution / "
+                "InnerProduct only, Pooling and Reduction run on float (fp32 / fp16 / bf16) Mats")
 
     def __init__(self):
         import ncnn
@@ -524,21 +722,31 @@ class LiteRT(Engine):
                     "resolver BUILTIN, which applies the XNNPACK delegate; a form whose op "
                     "XNNPACK does not take stays on the builtin kernel and is marked *nd* "
                     "(not delegated). Input set once with `set_tensor`, timed call `invoke()`. "
-                    "M = MEAN / REDUCE_MAX, P = AVERAGE_POOL_2D / MAX_POOL_2D over the whole map")
+                    "M = MEAN / REDUCE_MAX, P = AVERAGE_POOL_2D / MAX_POOL_2D over the whole map. "
+                    "int8 / uint8: quantized MEAN / AVERAGE_POOL_2D models (op versions 2 / 1 "
+                    "as the converter writes them, same scale / zero point in and out); XNNPACK "
+                    "takes the quantized MEAN, not the quantized AVERAGE_POOL_2D (Pnd)")
         return ("`Interpreter(model_content=..., num_threads=1, experimental_op_resolver_type="
                 "BUILTIN_WITHOUT_DEFAULT_DELEGATES)`: TFLite's optimized builtin kernels, no "
                 "XNNPACK. Input set once with `set_tensor`, timed call `invoke()`. M = MEAN / "
-                "REDUCE_MAX, P = AVERAGE_POOL_2D / MAX_POOL_2D over the whole map (NHWC only)")
+                "REDUCE_MAX, P = AVERAGE_POOL_2D / MAX_POOL_2D over the whole map (NHWC only). "
+                "int8 / uint8: quantized MEAN (any axes) / AVERAGE_POOL_2D models (op versions "
+                "2 / 1 as the converter writes them, same scale / zero point in and out)")
 
     def variants(self, case, layout, op, x, tmp):
         lit = self.lit
         R = lit.OpResolverType
         resolver = R.BUILTIN if self.xnnpack else R.BUILTIN_WITHOUT_DEFAULT_DELEGATES
         shape, axes = case.shape(layout), case.axes(layout)
+        quant = case.dtype != "f32"
         for tag, form, desc in [("M", "reduce", "MEAN / REDUCE_MAX"),
                                 ("P", "pool2d", "AVERAGE_POOL_2D / MAX_POOL_2D")]:
             try:
-                m = models.tflite_model(form, op, shape, axes)
+                if quant:
+                    desc = f"{case.dtype} " + ("MEAN" if form == "reduce" else "AVERAGE_POOL_2D")
+                    m = models.tflite_quant_model(form, shape, axes, case.dtype, *QUANT[case.dtype])
+                else:
+                    m = models.tflite_model(form, op, shape, axes)
                 it = lit.Interpreter(model_content=m, num_threads=1,
                                      experimental_op_resolver_type=resolver)
                 it.allocate_tensors()
@@ -640,6 +848,8 @@ def main():
     ap.add_argument("--cases", default="", help="comma-separated case names (default: all)")
     ap.add_argument("--engines", default="", help="comma-separated engine names (default: all)")
     ap.add_argument("--ops", default="avg,max")
+    ap.add_argument("--dtypes", default="f32,i8,u8",
+                    help="element types (default f32,i8,u8: the int ones run avg only)")
     ap.add_argument("--layouts", default="NCHW,NHWC")
     ap.add_argument("--command", default="", help="the regenerating command, for the report")
     ap.add_argument("--seed", type=int, default=6)
@@ -651,7 +861,10 @@ def main():
     engines, failed = build_engines(args)
     if not engines or engines[0].name != "globalpool":
         sys.exit("globalpool itself could not be loaded")
-    cases = [c for c in CASES if not args.cases or c.name in args.cases.split(",")]
+    dtypes = args.dtypes.split(",")
+    wanted = set(args.cases.split(",")) if args.cases else None
+    cases = [c for c in CASES if c.dtype in dtypes
+             and (wanted is None or c.name in wanted or c.base in wanted)]
     ops = args.ops.split(",")
     layouts = args.layouts.split(",")
     rng = np.random.default_rng(args.seed)
@@ -668,10 +881,12 @@ def main():
                     ref = reference(case, layout, op, x)
                     cell = f"{case.name}/{layout}/{op}"
                     timed = []
+                    exact = {}   # globalpool's quantized outputs, by form
                     for eng in engines:
                         if case.dtype not in eng.dtypes:
                             results.append(dict(case=case.name, layout=layout, op=op, engine=eng.name,
-                                                tag="", status="n/a", reason=f"no {case.dtype}"))
+                                                tag="", status="n/a",
+                                                reason=eng.no_dtype or f"no {case.dtype}"))
                             continue
                         try:
                             vs = list(eng.variants(case, layout, op, x, tmp))
@@ -686,8 +901,18 @@ def main():
                                 results.append(dict(base, tag=tag, desc=desc, status=st,
                                                     reason=(msg[0] if msg else "")[:300]))
                                 continue
+                            extra = {}
                             try:
-                                bad = check(case, op, v.result(), ref)
+                                got = v.result()
+                                bad = check(case, op, got, ref)
+                                if not bad and case.dtype != "f32":
+                                    # how far from the real mean, and from globalpool's
+                                    # reference-exact results (A: AVERAGE_POOL_2D, M: MEAN)
+                                    g = np.asarray(got).reshape(ref.shape).astype(np.float64)
+                                    extra["max_dev"] = round(float(np.abs(g - ref).max()), 4)
+                                    if eng.name == "globalpool":
+                                        exact[v.tag] = np.array(got, copy=True).reshape(ref.shape)
+                                    extra["vs_gp"] = {k: diff_counts(got, e) for k, e in exact.items()}
                             except Exception as e:  # noqa: BLE001
                                 bad = f"result: {type(e).__name__}: {e}"
                             if bad:
@@ -695,7 +920,7 @@ def main():
                                                     reason=bad))
                                 print(f"[peers] {cell} {eng.name}/{v.tag}: WRONG: {bad}", file=sys.stderr)
                                 continue
-                            r = dict(base, tag=v.tag, desc=v.desc, status="ok", note=v.note)
+                            r = dict(base, tag=v.tag, desc=v.desc, status="ok", note=v.note, **extra)
                             timed.append((r, v))
                     # calibrate, then round-robin batches
                     for r, v in timed:
@@ -739,8 +964,9 @@ def main():
         loadavg_1min=[round(load_start[0], 2), round(os.getloadavg()[0], 2)],
         engines={e.name: dict(version=e.version(), config=e.config()) for e in engines},
         unavailable=failed,
-        cases=[dict(name=c.name, n=c.n, c=c.c, spatial=list(c.spatial), dtype=c.dtype, note=c.note,
-                    bytes=c.elements * ITEMSIZE[c.dtype]) for c in cases],
+        cases=[dict(name=c.name, base=c.base, n=c.n, c=c.c, spatial=list(c.spatial), dtype=c.dtype,
+                    note=c.note, bytes=c.elements * ITEMSIZE[c.dtype]) for c in cases],
+        quant={dt: dict(scale=QUANT[dt][0], zero_point=QUANT[dt][1]) for dt in QUANT if dt in dtypes},
         layouts=layouts, ops=ops,
     )
     os.makedirs(args.out, exist_ok=True)

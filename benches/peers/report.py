@@ -105,27 +105,29 @@ def write_markdown(data, path):
              "called from Python (globalpool through ctypes), so each time includes that engine's "
              "own per-call cost from Python; the `tiny1x32x1x1` rows are nothing but that cost.")
     L.append("")
-    for op in meta["ops"]:
-        title = {"avg": "Average (GlobalAveragePool, MEAN, `mean`)",
-                 "max": "Max (GlobalMaxPool, REDUCE_MAX, `amax`)"}.get(op, op)
-        L.append(f"## {title}")
-        L.append("")
-        L.append("| case | layout | input | " + " | ".join(engines) + " | fastest peer | speed-up |")
-        L.append("|---|---|--:|" + "--:|" * len(engines) + "---|--:|")
+    dtype_of = {c["name"]: c.get("dtype", "f32") for c in meta["cases"]}
+
+    def table(op, dtypes, quant):
+        head = "| case | type | layout | input | " if quant else "| case | layout | input | "
+        L.append(head + " | ".join(engines) + " | fastest peer | speed-up |")
+        L.append(("|---|---|---|--:|" if quant else "|---|---|--:|") + "--:|" * len(engines) + "---|--:|")
         for (case, layout, o), d in cells.items():
-            if o != op:
+            if o != op or dtype_of.get(case, "f32") not in dtypes:
                 continue
             ok = {e: r for e, r in d.items() if r["status"] == "ok"}
             fastest = min(ok.values(), key=lambda r: r["median_us"]) if ok else None
             peers = [r for e, r in ok.items() if e != GP]
             best_peer = min(peers, key=lambda r: r["median_us"]) if peers else None
-            row = [case, layout, _fmt_bytes(case_info[case]["bytes"])]
+            info = case_info[case]
+            row = ([info.get("base", case), info["dtype"]] if quant else [case]) + [
+                layout, _fmt_bytes(info["bytes"])]
             for e in engines:
                 r = d.get(e)
                 if r is None:
                     row.append("")
                 elif r["status"] == "ok":
-                    tag = f"<sub>{r['tag']}</sub>" if r["tag"] and e not in (GP, "numpy") else ""
+                    show = r["tag"] and (quant or e not in (GP, "numpy"))
+                    tag = f"<sub>{r['tag']}</sub>" if show else ""
                     s = f"{_fmt_us(r['median_us'])} ({_fmt_gbps(r['gbps'])}){tag}"
                     row.append(f"**{s}**" if r is fastest else s)
                 else:
@@ -133,12 +135,25 @@ def write_markdown(data, path):
             gp = ok.get(GP)
             if best_peer:
                 row.append(f"{best_peer['engine']}<sub>{best_peer['tag']}</sub>"
-                           if best_peer["engine"] != "numpy" else "numpy")
+                           if best_peer["engine"] != "numpy" or quant else "numpy")
                 row.append(f"{best_peer['median_us'] / gp['median_us']:.2f}×" if gp else "")
             else:
                 row += ["", ""]
             L.append("| " + " | ".join(row) + " |")
         L.append("")
+
+    for op in meta["ops"]:
+        if not any(o == op and dtype_of.get(c, "f32") == "f32" for c, _, o in cells):
+            continue
+        title = {"avg": "Average (GlobalAveragePool, MEAN, `mean`)",
+                 "max": "Max (GlobalMaxPool, REDUCE_MAX, `amax`)"}.get(op, op)
+        L.append(f"## {title}")
+        L.append("")
+        table(op, ("f32",), False)
+
+    qdt = [dt for dt in ("i8", "u8") if dt in dtype_of.values()]
+    if qdt:
+        write_quant(L, meta, data, engines, qdt, table)
 
     # wrong / error, grouped
     groups = OrderedDict()
@@ -169,12 +184,81 @@ def write_markdown(data, path):
     for e, why in meta.get("unavailable", {}).items():
         L.append(f"| {e} | not available | {why} |")
     L.append("")
+    f32_cases = [c for c in meta["cases"] if c.get("dtype", "f32") == "f32"]
     L.append("Cases: " + "; ".join(
         f"`{c['name']}` (N={c['n']}, C={c['c']}, spatial {'x'.join(map(str, c['spatial']))}, "
-        f"{c['dtype']}{', ' + c['note'] if c['note'] else ''})" for c in meta["cases"]) + ".")
+        f"{c['dtype']}{', ' + c['note'] if c['note'] else ''})" for c in f32_cases) + ".")
+    if qdt:
+        L.append(f"The int8 / uint8 cases (`<case>-i8`, `<case>-u8` in `peers.json`) are the same "
+                 f"shapes, op avg only.")
     L.append("")
     with open(path, "w") as fh:
         fh.write("\n".join(L))
+
+
+_QUANT_SYM = {"i8": "int8", "u8": "uint8"}
+
+
+def write_quant(L, meta, data, engines, qdt, table):
+    """The int8 / uint8 average section: the table and the mismatch counts."""
+    q = meta.get("quant", {})
+    params = "; ".join(f"{_QUANT_SYM[dt]}: scale {q[dt]['scale']:.9g} (6/255 as float32), "
+                       f"zero point {q[dt]['zero_point']}" for dt in qdt if dt in q)
+    L.append("## int8 / uint8 average (AVERAGE_POOL_2D, MEAN, QLinearGlobalAveragePool)")
+    L.append("")
+    L.append("The same shapes, quantized: input uniform over the whole type range, input and "
+             f"output with the same scale and zero point ({params}: the ReLU6 range before a "
+             "head), as each engine's users run a quantized model: LiteRT a quantized "
+             "`.tflite` (M = MEAN, P = AVERAGE_POOL_2D), ONNX Runtime / OpenVINO / tract a QDQ "
+             "ONNX model (G = DequantizeLinear → GlobalAveragePool → QuantizeLinear, R = the "
+             "same around ReduceMean; ONNX Runtime also Q = its contrib "
+             "QLinearGlobalAveragePool), torch a quantized tensor (qm = `mean`, qa = "
+             "`adaptive_avg_pool`) or the integer sum (s), numpy the int32 sum with TFLite's "
+             "rounding (a, d). globalpool has two forms: A = `gp_global_avg_pool_{i8,u8}` "
+             "(AVERAGE_POOL_2D semantics), M = `gp_global_mean_quantized_{i8,u8}` (MEAN with "
+             "the models' parameters). GB/s = input bytes / time (1 byte per value). *Check*: "
+             "every output within ±1 of the correctly rounded float64 mean of the dequantized "
+             "input, requantized (engines round differently); globalpool's A must equal the "
+             "AVERAGE_POOL_2D reference rule bit for bit. *speed-up*: fastest peer form against "
+             "globalpool's fastest form.")
+    L.append("")
+    table("avg", tuple(qdt), True)
+
+    # mismatch counts against globalpool's reference-exact outputs, summed over the cells
+    agg = OrderedDict()
+    for r in data["results"]:
+        if r.get("status") != "ok" or "vs_gp" not in r:
+            continue
+        dt = next((c["dtype"] for c in meta["cases"] if c["name"] == r["case"]), None)
+        k = (r["engine"], r["tag"], dt)
+        a = agg.setdefault(k, dict(desc=r.get("desc", ""), cells=0, vs={}, dev=0.0))
+        a["cells"] += 1
+        a["dev"] = max(a["dev"], r.get("max_dev", 0.0))
+        for ref, cnt in r["vs_gp"].items():
+            v = a["vs"].setdefault(ref, [0, 0, 0])
+            for i in range(3):
+                v[i] += cnt[i]
+    if not agg:
+        return
+    L.append("### int8 / uint8: outputs that differ from globalpool's reference-exact results")
+    L.append("")
+    L.append("Over all the cells each form passed (both layouts, every shape it can express): "
+             "how many outputs differ by 1 (and by more) from globalpool's A (TFLite "
+             "AVERAGE_POOL_2D reference: the raw sum rounded half away from zero) and from its M "
+             "(TFLite MEAN reference kernel, double rounding), and the largest distance of an "
+             "output from the exact (unrounded) requantized mean; 0.5 is the best any rounding "
+             "can do.")
+    L.append("")
+    L.append("| engine | form | type | cells | outputs | ≠ A: ±1 | ≠ A: more | ≠ M: ±1 | ≠ M: more | worst distance |")
+    L.append("|---|---|---|--:|--:|--:|--:|--:|--:|--:|")
+    order = {e: i for i, e in enumerate(engines)}
+    for (e, tag, dt), a in sorted(agg.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][2], kv[0][1])):
+        va, vm = a["vs"].get("A", [0, 0, 0]), a["vs"].get("M", [0, 0, 0])
+        total = sum(va) or sum(vm)
+        desc = a["desc"].replace("|", "\\|")
+        L.append(f"| {e} | {tag}: {desc} | {_QUANT_SYM.get(dt, dt)} | {a['cells']} | {total:,} | "
+                 f"{va[1]:,} | {va[2]:,} | {vm[1]:,} | {vm[2]:,} | {a['dev']:.3f} |")
+    L.append("")
 
 
 def _short(name):
@@ -188,7 +272,7 @@ PALETTE = ["#9ecae1", "#a1d99b", "#fdae6b", "#bcbddc", "#c7e9c0", "#fdd0a2",
            "#dadaeb", "#6baed6", "#74c476", "#fd8d3c", "#9e9ac8"]
 
 
-def write_svg(data, path):
+def write_svg(data, path, quant=False):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -198,8 +282,20 @@ def write_svg(data, path):
     meta = data["meta"]
     engines = list(meta["engines"].keys())
     cells = best_per_engine(data)
-    ops = meta["ops"]
-    fig, axes = plt.subplots(len(ops), 1, figsize=(17, 5.2 * len(ops) + 1.0), squeeze=False)
+    dtype_of = {c["name"]: c.get("dtype", "f32") for c in meta["cases"]}
+    if quant:
+        panels = [(f"global average pooling, {_QUANT_SYM[dt]} (same scale / zero point in and out)",
+                   [k for k in cells if dtype_of.get(k[0]) == dt and k[2] == "avg"])
+                  for dt in ("i8", "u8") if dt in dtype_of.values()]
+    else:
+        panels = [({"avg": "global average pooling", "max": "global max pooling"}.get(op, op),
+                   [k for k in cells if dtype_of.get(k[0], "f32") == "f32" and k[2] == op])
+                  for op in meta["ops"]]
+    panels = [p for p in panels if p[1]]
+    if not panels:
+        return
+    base = {c["name"]: c.get("base", c["name"]) for c in meta["cases"]}
+    fig, axes = plt.subplots(len(panels), 1, figsize=(17, 5.2 * len(panels) + 1.0), squeeze=False)
     colors, ci = {}, 0
     for e in engines:
         if e == GP:
@@ -207,8 +303,7 @@ def write_svg(data, path):
         else:
             colors[e] = PALETTE[ci % len(PALETTE)]
             ci += 1
-    for ax, op in zip(axes[:, 0], ops):
-        keys = [k for k in cells if k[2] == op]
+    for ax, (title, keys) in zip(axes[:, 0], panels):
         width = 0.84 / max(1, len(engines))
         for j, e in enumerate(engines):
             xs, ys = [], []
@@ -222,18 +317,17 @@ def write_svg(data, path):
                    zorder=3 if e == GP else 2)
         ax.set_yscale("log")
         ax.set_xticks(range(len(keys)))
-        ax.set_xticklabels([f"{_short(k[0])}\n{k[1]}" for k in keys], fontsize=8)
+        ax.set_xticklabels([f"{_short(base.get(k[0], k[0]))}\n{k[1]}" for k in keys], fontsize=8)
         ax.set_xlim(-0.6, len(keys) - 0.4)
         ax.set_ylabel("input GB/s (log scale, higher is better)")
-        ax.set_title({"avg": "global average pooling", "max": "global max pooling"}.get(op, op),
-                     fontsize=12, loc="left")
+        ax.set_title(title, fontsize=12, loc="left")
         ax.grid(axis="y", which="both", alpha=0.3, zorder=0)
         for i in range(1, len(keys)):
             ax.axvline(i - 0.5, color="#dddddd", linewidth=0.6, zorder=1)
     axes[0, 0].legend(ncol=len(engines), fontsize=9, loc="lower left", bbox_to_anchor=(0, 1.08),
                       frameon=False)
     fig.suptitle(f"globalpool ({meta['globalpool_isa']}, red) against peer engines, single thread, "
-                 f"f32 — {meta['date']}", fontsize=13, x=0.01, ha="left")
+                 f"{'int8 / uint8' if quant else 'f32'} — {meta['date']}", fontsize=13, x=0.01, ha="left")
     fig.text(0.01, 0.004, f"{machine_line(meta)}.\nRegenerate: {meta['command']}   "
              "(a missing bar: n/a, wrong or rejected; the numbers are in docs/peers.md)",
              fontsize=8, ha="left")
@@ -246,6 +340,8 @@ def write(data, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     write_markdown(data, os.path.join(out_dir, "peers.md"))
     write_svg(data, os.path.join(out_dir, "peers.svg"))
+    if any(c.get("dtype", "f32") != "f32" for c in data["meta"]["cases"]):
+        write_svg(data, os.path.join(out_dir, "peers-int8.svg"), quant=True)
 
 
 if __name__ == "__main__":

@@ -610,6 +610,35 @@ unsafe fn fold512_64(x: __m512i) -> __m256i {
     _mm256_add_epi64(l, h)
 }
 
+/// [`fold512_64`] of four registers. (Written out: a closure passed to `map` would not get the
+/// entry point's target features, and its intrinsics would become calls.)
+#[inline(always)]
+unsafe fn fold4_512_64(a: [__m512i; 4]) -> [__m256i; 4] {
+    [
+        fold512_64(a[0]),
+        fold512_64(a[1]),
+        fold512_64(a[2]),
+        fold512_64(a[3]),
+    ]
+}
+
+/// The two 256-bit halves of 32-bit lanes added, for four registers.
+#[inline(always)]
+unsafe fn fold4_512_32(a: [__m512i; 4]) -> [__m256i; 4] {
+    let h = [
+        halves512(a[0]),
+        halves512(a[1]),
+        halves512(a[2]),
+        halves512(a[3]),
+    ];
+    [
+        _mm256_add_epi32(h[0].0, h[0].1),
+        _mm256_add_epi32(h[1].0, h[1].1),
+        _mm256_add_epi32(h[2].0, h[2].1),
+        _mm256_add_epi32(h[3].0, h[3].1),
+    ]
+}
+
 /// `p[0..16] += a`, `p[16..32] += b` (i32 lanes).
 #[inline(always)]
 unsafe fn spill512(p: *mut i32, a: __m512i, b: __m512i) {
@@ -721,11 +750,7 @@ unsafe impl IntVector<i8> for __m512i {
     }
     #[inline(always)]
     unsafe fn hsum_total4(acc: [__m512i; 4], vectors: usize, out: *mut i32) {
-        store4_64(
-            total4_64(acc.map(|a| fold512_64(a))),
-            128 * 64 * vectors as i64,
-            out,
-        );
+        store4_64(total4_64(fold4_512_64(acc)), 128 * 64 * vectors as i64, out);
     }
     lsum512_bytes!(i8, _mm512_cvtepi8_epi16, _mm512_cvtepi16_epi32);
 }
@@ -776,7 +801,7 @@ unsafe impl IntVector<u8> for __m512i {
     }
     #[inline(always)]
     unsafe fn hsum_total4(acc: [__m512i; 4], _: usize, out: *mut i32) {
-        store4_64(total4_64(acc.map(|a| fold512_64(a))), 0, out);
+        store4_64(total4_64(fold4_512_64(acc)), 0, out);
     }
     lsum512_bytes!(u8, _mm512_cvtepu8_epi16, _mm512_cvtepu16_epi32);
 }
@@ -827,10 +852,7 @@ unsafe impl IntVector<i16> for __m512i {
     }
     #[inline(always)]
     unsafe fn hsum_total4(acc: [__m512i; 4], _: usize, out: *mut i32) {
-        let folded = acc.map(|a| {
-            let (l, h) = halves512(a);
-            _mm256_add_epi32(l, h)
-        });
+        let folded = fold4_512_32(acc);
         _mm_storeu_si128(out.cast(), total4_32(folded));
     }
     type Lsum = (__m512i, __m512i);

@@ -66,7 +66,7 @@ pub(crate) use x86_ext;
 
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use super::Kernels;
+use super::{IntKernels, Kernels};
 use crate::Isa;
 
 /// The kernels of an x86-64 path, if this CPU (and OS) can run it.
@@ -78,6 +78,15 @@ pub(super) fn for_isa(isa: Isa) -> Option<&'static Kernels> {
         Isa::Avx2 if f & AVX2 != 0 => Some(&avx2::KERNELS),
         Isa::Avx512 if f & AVX512 != 0 => Some(&avx512::KERNELS),
         _ => None,
+    }
+}
+
+/// The integer kernels of an x86-64 path (only asked for paths `for_isa` gave out).
+pub(super) fn int_kernels(isa: Isa) -> &'static IntKernels {
+    match isa {
+        Isa::Avx512 => &avx512::INT_KERNELS,
+        Isa::Avx2 => &avx2::INT_KERNELS,
+        _ => &sse2::INT_KERNELS,
     }
 }
 
