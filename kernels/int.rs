@@ -223,13 +223,6 @@ impl<'o, 'a, T: Int> Emitter<'o, 'a, T> {
 pub(crate) fn scalar<T: Int>(input: &[T], dims: Dims, nhwc: bool, out: &mut IntOut<'_, T>) {
     let (channels, spatial) = (dims.channels.get(), dims.spatial.get());
     let op = out.op();
-    let reduce = |values: &mut dyn Iterator<Item = T>| -> i32 {
-        match op {
-            Op::Max => values.map(T::to_i32).fold(T::MIN.to_i32(), i32::max),
-            Op::Min => values.map(T::to_i32).fold(T::MAX.to_i32(), i32::min),
-            _ => values.map(T::to_i32).fold(0i32, i32::wrapping_add),
-        }
-    };
     let mut em = Emitter::new(out);
     if nhwc {
         let Some(image) = dims.channels.checked_mul(dims.spatial) else {
@@ -237,15 +230,25 @@ pub(crate) fn scalar<T: Int>(input: &[T], dims: Dims, nhwc: bool, out: &mut IntO
         };
         for img in input.chunks_exact(image.get()) {
             for c in 0..channels {
-                em.push(reduce(&mut img.iter().skip(c).step_by(channels).copied()));
+                em.push(reduce(img.iter().skip(c).step_by(channels).copied(), op));
             }
         }
     } else {
         for row in input.chunks_exact(spatial) {
-            em.push(reduce(&mut row.iter().copied()));
+            em.push(reduce(row.iter().copied(), op));
         }
     }
     em.flush();
+}
+
+/// One channel of the reference: its exact sum, maximum or minimum.
+fn reduce<T: Int>(values: impl Iterator<Item = T>, op: Op) -> i32 {
+    let values = values.map(T::to_i32);
+    match op {
+        Op::Max => values.fold(T::MIN.to_i32(), i32::max),
+        Op::Min => values.fold(T::MAX.to_i32(), i32::min),
+        _ => values.fold(0i32, i32::wrapping_add),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -679,16 +682,11 @@ unsafe fn nhwc_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut I
             } else {
                 cw
             };
-            emit_chunk(out, next, acc.get(..width).unwrap_or(&[]));
+            out.emit(next, acc.get(..width).unwrap_or(&[]));
             next += width;
             c0 += cw;
         }
     }
-}
-
-/// Emits a chunk in batches (the outputs are contiguous).
-fn emit_chunk<T: Int>(out: &mut IntOut<'_, T>, start: usize, vals: &[i32]) {
-    out.emit(start, vals);
 }
 
 /// `acc[j] += Σ_r input[o + r * stride + j]` for `r < rows`, `j < width` (`width <= CHUNK`).
@@ -819,7 +817,7 @@ unsafe fn nhwc_ext<T: Int, V: IntVector<T>, const MAX: bool>(
                 }
                 *v = e;
             }
-            emit_chunk(out, next, vals.get(..width).unwrap_or(&[]));
+            out.emit(next, vals.get(..width).unwrap_or(&[]));
             next += width;
             c0 += cw;
         }

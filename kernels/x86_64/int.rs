@@ -4,7 +4,8 @@
 //! Sums widen with the instructions made for it: `psadbw` against zero adds 8 bytes into a
 //! 64-bit lane (`i8` is biased by 128 first and the bias removed once per row), `pmaddwd`
 //! against ones adds pairs of `i16` into `i32`; per-lane (NHWC) sums sign- or zero-extend to
-//! `i16` lanes, which take 256 rows before they are spilled to `i32`.
+//! `i16` lanes, which could take 256 rows before they overflow (the kernels spill them to `i32`
+//! every 16).
 //!
 //! No `unsafe` blocks below: each body only calls intrinsics of its path's features, and the
 //! trait's contract (the features present, pointers valid as stated) is exactly theirs. These
