@@ -18,8 +18,11 @@ const MAX_ACC: usize = NCHW_PARTIALS / 4;
 /// The most channel vectors of any path's NHWC tile.
 const MAX_TILE: usize = 16;
 /// NHWC inputs larger than this (bytes) are read one row per group on the paths that group rows
-/// (`Vector::NHWC_GROUP < 32`): 16 MiB, half the L3 of the machine the benchmarks ran on.
-const NHWC_STREAM_BYTES: usize = 16 << 20;
+/// (`Vector::NHWC_GROUP < 32`). From DRAM, one row at a time was faster on an AMD Zen 3 (32 MiB
+/// L3) and the same speed on the Intel Xeon of later benchmarks; from its L3, groups were 20%
+/// faster there (8×256×56×56, 26 MB: 97% of the probe instead of 80%). 64 MiB keeps every
+/// benchmark case grouped and leaves inputs larger than common L3 caches to the stream order.
+const NHWC_STREAM_BYTES: usize = 64 << 20;
 /// The longest period of the NHWC flat path: `16 * 7` values.
 const MAX_PERIOD: usize = 16 * (NHWC_FLAT_BELOW - 1);
 
@@ -358,7 +361,7 @@ unsafe fn block<V: Vector, R: Reduce, const SHORT: bool>(
             }
             q
         };
-        remainder::<V, R>(acc, q, if SHORT { n } else { n % round }, tail)
+        remainder::<V, R, SHORT>(acc, q, if SHORT { n } else { n % round }, tail)
     }
 }
 
@@ -370,10 +373,14 @@ unsafe fn block<V: Vector, R: Reduce, const SHORT: bool>(
 /// chain of per-vector branches would cost more than the loads on small maps, and when a row is
 /// shorter than one round the states past the last load stay constants that the fold skips.
 ///
+/// A maximum / minimum of a row shorter than one round (`SHORT`) puts every vector into the
+/// first state: its order does not matter, one chain needs no merges, and the latency of the
+/// chain is hidden by the other rows of the group.
+///
 /// # Safety
 /// `q..q + rem` readable.
 #[inline(always)]
-unsafe fn remainder<V: Vector, R: Reduce>(
+unsafe fn remainder<V: Vector, R: Reduce, const SHORT: bool>(
     acc: [R::Acc<V>; MAX_ACC],
     q: *const f32,
     rem: usize,
@@ -381,21 +388,25 @@ unsafe fn remainder<V: Vector, R: Reduce>(
 ) -> V {
     let lanes = V::LANES;
     let (full, part) = (rem / lanes, rem % lanes);
+    let chain = SHORT && !R::SUM;
     macro_rules! arm {
         ($k:literal) => {{
             let mut acc = acc;
-            for (j, a) in acc.iter_mut().enumerate().take($k) {
-                // SAFETY: vector `j < rem / LANES` is inside `q..q + rem`.
-                *a = unsafe { R::step(*a, V::load(q.add(j * lanes))) };
+            for j in (0..MAX_ACC).take($k) {
+                let s = if chain { 0 } else { j };
+                if let Some(a) = acc.get_mut(s) {
+                    // SAFETY: vector `j < rem / LANES` is inside `q..q + rem`.
+                    *a = unsafe { R::step(*a, V::load(q.add(j * lanes))) };
+                }
             }
             if part > 0 {
-                if let Some(a) = acc.get_mut($k) {
+                if let Some(a) = acc.get_mut(if chain { 0 } else { $k }) {
                     // SAFETY: the `part` values after the full vectors are inside `q..q + rem`.
                     *a = unsafe { R::step(*a, V::load_tail(q.add($k * lanes), tail)) };
                 }
             }
             // SAFETY: the caller's obligation (the path's CPU features) is passed on.
-            unsafe { fold_states::<V, R>(acc) }
+            unsafe { fold_states::<V, R>(acc, chain) }
         }};
     }
     match full {
@@ -420,13 +431,17 @@ unsafe fn remainder<V: Vector, R: Reduce>(
 }
 
 /// The `U = R::accumulators()` states folded by halves (`s[j]` with `s[j + U/2]`, ...), as a
-/// vector.
+/// vector; with `first_only`, just the first state (the others were not used).
 ///
 /// # Safety
 /// As for every [`Vector`] method.
 #[inline(always)]
-unsafe fn fold_states<V: Vector, R: Reduce>(mut acc: [R::Acc<V>; MAX_ACC]) -> V {
-    let mut m = R::accumulators::<V>();
+unsafe fn fold_states<V: Vector, R: Reduce>(mut acc: [R::Acc<V>; MAX_ACC], first_only: bool) -> V {
+    let mut m = if first_only {
+        1
+    } else {
+        R::accumulators::<V>()
+    };
     // SAFETY: the caller's obligation (the path's CPU features) is passed on.
     unsafe {
         while m > 1 {

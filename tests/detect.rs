@@ -27,6 +27,7 @@ fn detect_picks_the_best_x86_path() {
     let avx2 = std::is_x86_feature_detected!("avx2");
     let avx512 = std::is_x86_feature_detected!("avx512f")
         && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("avx512dq")
         && std::is_x86_feature_detected!("fma")
         && std::is_x86_feature_detected!("f16c")
         && avx2;

@@ -1,5 +1,5 @@
-//! The AVX-512 path: 16 lanes. The f32 kernels use AVX-512F only; the integer kernels
-//! (`x86_64/int.rs`) also AVX-512BW, which the path requires.
+//! The AVX-512 path: 16 lanes. The f32 kernels use AVX-512F and AVX-512DQ (`VRANGEPS` for
+//! max / min); the integer kernels (`x86_64/int.rs`) AVX-512BW. The path requires all three.
 
 use core::arch::x86_64::*;
 
@@ -10,8 +10,8 @@ entry_points!(
     Isa::Avx512,
     __m512,
     [__m512i, __m512i, __m512i],
-    "the CPU has AVX-512F and AVX-512BW (checked by `for_isa`)",
-    "avx512f,avx512bw"
+    "the CPU has AVX-512F, AVX-512BW and AVX-512DQ (checked by `for_isa`)",
+    "avx512f,avx512bw,avx512dq"
 );
 
 /// The mask of the first `n` lanes, `0 < n < 16`.
@@ -20,43 +20,42 @@ fn first(n: usize) -> __mmask16 {
     ((1u32 << n.min(15)) - 1) as __mmask16
 }
 
-/// Bitwise OR of two float vectors (AVX-512F has it only for integers).
+/// `d` where `x` is not a NaN, a NaN where it is: one VFIXUPIMMPS, whose table maps the
+/// quiet-NaN and signalling-NaN classes of `x` to the default NaN (token 3) and every other
+/// class to `d` (token 0).
 ///
 /// # Safety
 /// AVX-512F must be available.
 #[inline(always)]
-unsafe fn or(a: __m512, b: __m512) -> __m512 {
+unsafe fn nan_into(d: __m512, x: __m512) -> __m512 {
     // SAFETY: the caller guarantees AVX-512F.
-    unsafe {
-        _mm512_castsi512_ps(_mm512_or_si512(
-            _mm512_castps_si512(a),
-            _mm512_castps_si512(b),
-        ))
-    }
+    unsafe { _mm512_fixupimm_ps::<0>(d, x, _mm512_set1_epi32(0x33)) }
 }
 
-/// Bitwise AND of two float vectors.
+/// VRANGEPS: the larger (`MAX`) or smaller of each pair with `-0.0 < +0.0`, the exact IEEE
+/// `maximum` / `minimum` of two non-NaN values (imm bits 3:2 = 01, sign from the comparison).
 ///
 /// # Safety
-/// AVX-512F must be available.
+/// AVX-512DQ must be available.
 #[inline(always)]
-unsafe fn and(a: __m512, b: __m512) -> __m512 {
-    // SAFETY: the caller guarantees AVX-512F.
+unsafe fn range<const MAX: bool>(a: __m512, b: __m512) -> __m512 {
+    // SAFETY: the caller guarantees AVX-512DQ.
     unsafe {
-        _mm512_castsi512_ps(_mm512_and_si512(
-            _mm512_castps_si512(a),
-            _mm512_castps_si512(b),
-        ))
+        if MAX {
+            _mm512_range_ps::<0b0101>(a, b)
+        } else {
+            _mm512_range_ps::<0b0100>(a, b)
+        }
     }
 }
 
-// SAFETY: only used inside the `#[target_feature(enable = "avx512f,avx512bw")]` entry points above, which
+// SAFETY: only used inside the `#[target_feature(enable = "avx512f,avx512bw,avx512dq")]` entry points above, which
 // are only reachable after the CPU check; pointer contracts are those of the trait.
 #[allow(unsafe_op_in_unsafe_fn)]
 unsafe impl Vector for __m512 {
     const LANES: usize = 16;
     const TILE: usize = 16;
-    const EXT_ACCUMULATORS: usize = 2;
+    const EXT_ACCUMULATORS: usize = 4;
     const EXT_TILE: usize = 8;
     const NHWC_GROUP: usize = 8;
     type Mask = __mmask16;
@@ -107,18 +106,16 @@ unsafe impl Vector for __m512 {
     }
     #[inline(always)]
     unsafe fn max(self, b: Self) -> Self {
-        // VMAXPS returns its second operand on equal values and on NaN: both orders ANDed give
-        // +0.0 for {+0.0, -0.0}; unordered lanes get `a + b`, a NaN.
-        let m1 = _mm512_castps_si512(_mm512_max_ps(self, b));
-        let m2 = _mm512_castps_si512(_mm512_max_ps(b, self));
-        let both = _mm512_castsi512_ps(_mm512_and_si512(m1, m2));
-        let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(self, b);
-        _mm512_mask_add_ps(both, nan, self, b)
+        // VRANGEPS (imm 0b01_01: the larger, sign from the comparison) orders -0.0 < +0.0 but
+        // returns the other operand for a quiet NaN: unordered lanes get `a + b`, a NaN.
+        let r = range::<true>(self, b);
+        _mm512_mask_add_ps(r, _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(self, b), self, b)
     }
     #[inline(always)]
     unsafe fn min(self, b: Self) -> Self {
-        // Both orders ORed: -0.0 for {+0.0, -0.0}, and NaN sticks.
-        or(_mm512_min_ps(self, b), _mm512_min_ps(b, self))
+        // As `max`, with the smaller (imm 0b01_00).
+        let r = range::<false>(self, b);
+        _mm512_mask_add_ps(r, _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(self, b), self, b)
     }
     #[inline(always)]
     unsafe fn is_nan(self) -> Self::Mask {
@@ -132,48 +129,35 @@ unsafe impl Vector for __m512 {
     unsafe fn select(m: Self::Mask, a: Self, b: Self) -> Self {
         _mm512_mask_blend_ps(m, b, a)
     }
-    // The x86 state of `x86_ext!` (see there), with "no NaN seen yet" kept in a mask register:
-    // one masked compare per step keeps it up to date.
-    type Ext = (__m512, __m512, __mmask16);
+    // VRANGEPS orders the signed zeros itself, so the state is the running VRANGEPS result
+    // `m` plus a NaN tracker `n`: two operations per step (the `x86_ext!` state of the other
+    // x86 paths takes three). VRANGEPS skips quiet NaNs (and may turn `m` into garbage after a
+    // signalling one); `n` becomes a NaN at the first NaN and stays one (`nan_into`), and the
+    // result is a NaN wherever `n` is. Both are vectors: a mask register per state would not
+    // leave enough of the eight for a tile of eight states.
+    type Ext = (__m512, __m512);
     #[inline(always)]
     unsafe fn ext_init<const MAX: bool>() -> Self::Ext {
-        let z = if MAX {
-            _mm512_set1_ps(f32::from_bits(u32::MAX))
-        } else {
-            _mm512_setzero_ps()
-        };
         (
             _mm512_set1_ps(if MAX {
                 f32::NEG_INFINITY
             } else {
                 f32::INFINITY
             }),
-            z,
-            0xFFFF,
+            _mm512_setzero_ps(),
         )
     }
     #[inline(always)]
-    unsafe fn ext_step<const MAX: bool>((m, z, ordered): Self::Ext, x: Self) -> Self::Ext {
-        let ordered = _mm512_mask_cmp_ps_mask::<_CMP_ORD_Q>(ordered, x, x);
-        if MAX {
-            (_mm512_max_ps(m, x), and(z, x), ordered)
-        } else {
-            (_mm512_min_ps(m, x), or(z, x), ordered)
-        }
+    unsafe fn ext_step<const MAX: bool>((m, n): Self::Ext, x: Self) -> Self::Ext {
+        (range::<MAX>(m, x), nan_into(n, x))
     }
     #[inline(always)]
     unsafe fn ext_merge<const MAX: bool>(a: Self::Ext, b: Self::Ext) -> Self::Ext {
-        if MAX {
-            (_mm512_max_ps(a.0, b.0), and(a.1, b.1), a.2 & b.2)
-        } else {
-            (_mm512_min_ps(a.0, b.0), or(a.1, b.1), a.2 & b.2)
-        }
+        (range::<MAX>(a.0, b.0), nan_into(a.1, b.1))
     }
     #[inline(always)]
-    unsafe fn ext_finish<const MAX: bool>((m, z, ordered): Self::Ext) -> Self {
-        let zero = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(m, _mm512_setzero_ps());
-        let r = _mm512_mask_blend_ps(zero, m, and(z, _mm512_set1_ps(-0.0)));
-        _mm512_mask_blend_ps(ordered, _mm512_set1_ps(f32::NAN), r)
+    unsafe fn ext_finish<const MAX: bool>((m, n): Self::Ext) -> Self {
+        nan_into(m, n)
     }
     #[inline(always)]
     unsafe fn fold_pair(a: Self, b: Self, level: u32) -> (Self, Self) {

@@ -109,8 +109,9 @@ fn features() -> u8 {
 /// What the CPU supports *and* the OS has enabled, for the features the paths are compiled with.
 ///
 /// `avx2` needs CPUID.7.0:EBX.AVX2 plus AVX and OSXSAVE, and XCR0 bits 1-2 (XMM and YMM state
-/// saved by the OS). The AVX-512 path needs CPUID.7.0:EBX.AVX512F and AVX512BW (the integer
-/// kernels' byte and word instructions; every AVX-512 CPU but Xeon Phi has both) plus
+/// saved by the OS). The AVX-512 path needs CPUID.7.0:EBX.AVX512F, AVX512DQ (`VRANGEPS`) and
+/// AVX512BW (the integer kernels' byte and word instructions; every AVX-512 CPU but Xeon Phi
+/// has all three) plus
 /// everything rustc's `avx512f` implies (AVX2, FMA, F16C) and XCR0 bits 5-7 (opmask,
 /// ZMM_Hi256, Hi16_ZMM) as well.
 #[cfg(not(miri))]
@@ -135,7 +136,13 @@ fn probe() -> u8 {
     let ymm_state = xcr0 & 0b110 == 0b110;
     let zmm_state = xcr0 & 0b1110_0110 == 0b1110_0110;
     let avx2 = ymm_state && has(leaf7.ebx, 5);
-    let avx512 = avx2 && fma && f16c && zmm_state && has(leaf7.ebx, 16) && has(leaf7.ebx, 30);
+    let avx512 = avx2
+        && fma
+        && f16c
+        && zmm_state
+        && has(leaf7.ebx, 16)
+        && has(leaf7.ebx, 17)
+        && has(leaf7.ebx, 30);
     (if avx2 { AVX2 } else { 0 }) | (if avx512 { AVX512 } else { 0 })
 }
 
@@ -158,7 +165,11 @@ fn probe() -> u8 {
         AVX2
     } else {
         0
-    }) | (if cfg!(all(target_feature = "avx512f", target_feature = "avx512bw")) {
+    }) | (if cfg!(all(
+        target_feature = "avx512f",
+        target_feature = "avx512bw",
+        target_feature = "avx512dq"
+    )) {
         AVX512
     } else {
         0
