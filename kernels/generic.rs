@@ -244,10 +244,24 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
             // vector, then the LANES vectors' lane folds run together, transposed (vector `k`
             // with vector `k + 1` at level 0, those results pairwise at level 1, ...), written
             // out as a fixed tree so that every level is a constant.
-            if len <= R::accumulators::<V>() * V::LANES {
-                nchw_groups::<V, R, true>(input, output, rows, len, avg, tail);
+            // Short rows: at most one round of the sum's states, or (max / min, which step
+            // every vector of a short row into one state) at most 64 values.
+            let u = R::accumulators::<V>();
+            let short = if R::SUM { u } else { u.max(64 / V::LANES) };
+            if len <= short * V::LANES {
+                // The vector count is a constant of the group loop (one jump per call, not per
+                // row). `min(short)` bounds it for the optimizer: the arms above are dropped.
+                macro_rules! arms {
+                    ($($k:literal)*) => {
+                        match (len / V::LANES).min(short) {
+                            $($k => nchw_groups::<V, R, true, $k>(input, output, rows, len, avg, tail),)*
+                            _ => nchw_groups::<V, R, true, 16>(input, output, rows, len, avg, tail),
+                        }
+                    };
+                }
+                arms!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
             } else {
-                nchw_groups::<V, R, false>(input, output, rows, len, avg, tail);
+                nchw_groups::<V, R, false, 0>(input, output, rows, len, avg, tail);
             }
         } else {
             for row in 0..rows {
@@ -257,7 +271,7 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
                 let mut start = 0;
                 while start < len {
                     let n = (len - start).min(NCHW_BLOCK);
-                    let b = hfold::<V, R>(block::<V, R, false>(p.add(start), n, tail));
+                    let b = hfold::<V, R>(block::<V, R>(p.add(start), n, tail));
                     if R::SUM {
                         total.add(b);
                     } else {
@@ -273,13 +287,13 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
     }
 }
 
-/// NCHW rows of one block each (`len <= NCHW_BLOCK`; `len <= U * LANES` iff `SHORT`),
-/// `LANES` rows at a time.
+/// NCHW rows of one block each (`len <= NCHW_BLOCK`; short rows, see `nchw_op`, iff `SHORT`,
+/// and then `FULL == len / LANES`), `LANES` rows at a time.
 ///
 /// # Safety
 /// As for `nchw_op`; `tail` prepared for `len % LANES`.
 #[inline(always)]
-unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool>(
+unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize>(
     input: *const f32,
     output: *mut f32,
     rows: usize,
@@ -300,6 +314,12 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool>(
         // `LANES` times (stride 0) that stores one lane.
         let (stride, store) = if rows >= lanes { (len, lanes) } else { (0, 1) };
         let mut folded = [V::splat(R::IDENTITY); MAX_LANES];
+        let group_rows = if V::NCHW_ROLLED {
+            // An opaque count keeps the loop rolled (see `Vector::NCHW_ROLLED`).
+            core::hint::black_box(lanes)
+        } else {
+            lanes
+        };
         let mut row = 0;
         while row < rows {
             let start = if stride == 0 {
@@ -308,8 +328,15 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool>(
                 row.min(rows - lanes)
             };
             let p = input.add(start * len);
-            for (k, f) in folded.iter_mut().enumerate().take(lanes) {
-                *f = block::<V, R, SHORT>(p.add(k * stride), len, tail);
+            for (k, f) in folded.iter_mut().enumerate().take(group_rows) {
+                let q = p.add(k * stride);
+                *f = if !SHORT {
+                    block::<V, R>(q, len, tail)
+                } else if R::SUM {
+                    steps::<V, R, FULL, false>([R::init::<V>(); MAX_ACC], q, len % lanes, tail)
+                } else {
+                    steps::<V, R, FULL, true>([R::init::<V>(); MAX_ACC], q, len % lanes, tail)
+                };
             }
             let v = match V::LANES {
                 4 => tree4::<V, R>(&folded, 0),
@@ -331,17 +358,13 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool>(
 /// One NCHW block: `n` values (`1 <= n <= NCHW_BLOCK`) from `p` into `U = R::accumulators()`
 /// states, value `i` in lane `i % LANES` of state `(i / LANES) % U` (for the sum: partial
 /// `i % 64`), then the states folded by halves (`s[j]` with `s[j + U/2]`, ...) to one.
-/// `tail` must be prepared for `n % LANES` values (when that is not zero). `SHORT` says that
-/// `n` is at most one round (`U * LANES`), decided once per call rather than per row.
+/// `tail` must be prepared for `n % LANES` values (when that is not zero). (Short rows go
+/// straight to [`steps`] instead.)
 ///
 /// # Safety
-/// `p..p + n` readable; `n <= U * LANES` if `SHORT`.
+/// `p..p + n` readable.
 #[inline(always)]
-unsafe fn block<V: Vector, R: Reduce, const SHORT: bool>(
-    p: *const f32,
-    n: usize,
-    tail: V::Tail,
-) -> V {
+unsafe fn block<V: Vector, R: Reduce>(p: *const f32, n: usize, tail: V::Tail) -> V {
     let lanes = V::LANES;
     let u = R::accumulators::<V>();
     let round = u * lanes;
@@ -349,19 +372,14 @@ unsafe fn block<V: Vector, R: Reduce, const SHORT: bool>(
     // `n / round * round` values, the remainder the rest (see `remainder`).
     unsafe {
         let mut acc = [R::init::<V>(); MAX_ACC];
-        let q = if SHORT {
-            p
-        } else {
-            let mut q = p;
-            for _ in 0..n / round {
-                for (j, a) in acc.iter_mut().enumerate().take(u) {
-                    *a = R::step(*a, V::load(q.add(j * lanes)));
-                }
-                q = q.add(round);
+        let mut q = p;
+        for _ in 0..n / round {
+            for (j, a) in acc.iter_mut().enumerate().take(u) {
+                *a = R::step(*a, V::load(q.add(j * lanes)));
             }
-            q
-        };
-        remainder::<V, R, SHORT>(acc, q, if SHORT { n } else { n % round }, tail)
+            q = q.add(round);
+        }
+        remainder::<V, R>(acc, q, n % round, tail)
     }
 }
 
@@ -369,65 +387,70 @@ unsafe fn block<V: Vector, R: Reduce, const SHORT: bool>(
 /// states `acc` (`rem / LANES` full vectors into states `0, 1, ...`, the last `rem % LANES`
 /// values into the next), then folds the states by halves and returns their value.
 ///
-/// One computed jump on the vector count, then straight-line code with fixed state indices: a
-/// chain of per-vector branches would cost more than the loads on small maps, and when a row is
-/// shorter than one round the states past the last load stay constants that the fold skips.
-///
-/// A maximum / minimum of a row shorter than one round (`SHORT`) puts every vector into the
-/// first state: its order does not matter, one chain needs no merges, and the latency of the
-/// chain is hidden by the other rows of the group.
+/// One computed jump on the vector count, then straight-line code with fixed state indices
+/// ([`steps`]): a chain of per-vector branches would cost more than the loads on small maps.
 ///
 /// # Safety
 /// `q..q + rem` readable.
 #[inline(always)]
-unsafe fn remainder<V: Vector, R: Reduce, const SHORT: bool>(
+unsafe fn remainder<V: Vector, R: Reduce>(
     acc: [R::Acc<V>; MAX_ACC],
     q: *const f32,
     rem: usize,
     tail: V::Tail,
 ) -> V {
-    let lanes = V::LANES;
-    let (full, part) = (rem / lanes, rem % lanes);
-    let chain = SHORT && !R::SUM;
-    macro_rules! arm {
-        ($k:literal) => {{
-            let mut acc = acc;
-            for j in (0..MAX_ACC).take($k) {
-                let s = if chain { 0 } else { j };
-                if let Some(a) = acc.get_mut(s) {
-                    // SAFETY: vector `j < rem / LANES` is inside `q..q + rem`.
-                    *a = unsafe { R::step(*a, V::load(q.add(j * lanes))) };
-                }
+    let part = rem % V::LANES;
+    macro_rules! arms {
+        ($($k:literal)*) => {
+            match rem / V::LANES {
+                // SAFETY: `q..q + rem` holds the `k` vectors and `part` values.
+                $($k => unsafe { steps::<V, R, $k, false>(acc, q, part, tail) },)*
+                // SAFETY: as above (at most `MAX_ACC` vectors: `rem <= U * LANES`).
+                _ => unsafe { steps::<V, R, 16, false>(acc, q, part, tail) },
             }
-            if part > 0 {
-                if let Some(a) = acc.get_mut(if chain { 0 } else { $k }) {
-                    // SAFETY: the `part` values after the full vectors are inside `q..q + rem`.
-                    *a = unsafe { R::step(*a, V::load_tail(q.add($k * lanes), tail)) };
-                }
+        };
+    }
+    arms!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+}
+
+/// `K` full vectors from `q` into states `0..K` and then `part` values (`part < LANES`, `tail`
+/// prepared for it; none if 0) into state `K`, or all into state 0 (`CHAIN`, for a maximum /
+/// minimum, whose order does not matter: one chain needs no merges); then the states folded by
+/// halves. States past the last one stepped stay constants that the fold skips.
+///
+/// # Safety
+/// `q..q + K * LANES + part` readable.
+#[inline(always)]
+unsafe fn steps<V: Vector, R: Reduce, const K: usize, const CHAIN: bool>(
+    mut acc: [R::Acc<V>; MAX_ACC],
+    q: *const f32,
+    part: usize,
+    tail: V::Tail,
+) -> V {
+    for j in (0..MAX_ACC).take(K) {
+        if let Some(a) = acc.get_mut(if CHAIN { 0 } else { j }) {
+            // SAFETY: vector `j < K` is inside `q..q + K * LANES`.
+            *a = unsafe { R::step(*a, V::load(q.add(j * V::LANES))) };
+        }
+    }
+    if part > 0
+        && let Some(a) = acc.get_mut(if CHAIN { 0 } else { K })
+    {
+        let p = q.wrapping_add(K * V::LANES);
+        // SAFETY: the `part` values after the full vectors are readable, and with `K > 0` so
+        // are the `LANES` values before their end.
+        let x = unsafe {
+            if K > 0 {
+                V::load_tail_back(p, tail)
+            } else {
+                V::load_tail(p, tail)
             }
-            // SAFETY: the caller's obligation (the path's CPU features) is passed on.
-            unsafe { fold_states::<V, R>(acc, chain) }
-        }};
+        };
+        // SAFETY: the caller's obligation (the path's CPU features) is passed on.
+        *a = unsafe { R::step(*a, x) };
     }
-    match full {
-        0 => arm!(0),
-        1 => arm!(1),
-        2 => arm!(2),
-        3 => arm!(3),
-        4 => arm!(4),
-        5 => arm!(5),
-        6 => arm!(6),
-        7 => arm!(7),
-        8 => arm!(8),
-        9 => arm!(9),
-        10 => arm!(10),
-        11 => arm!(11),
-        12 => arm!(12),
-        13 => arm!(13),
-        14 => arm!(14),
-        15 => arm!(15),
-        _ => arm!(16),
-    }
+    // SAFETY: the caller's obligation (the path's CPU features) is passed on.
+    unsafe { fold_states::<V, R>(acc, CHAIN) }
 }
 
 /// The `U = R::accumulators()` states folded by halves (`s[j]` with `s[j + U/2]`, ...), as a

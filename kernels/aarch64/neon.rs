@@ -48,14 +48,33 @@ unsafe impl Vector for float32x4_t {
             _ => vld1q_lane_f32::<2>(p.add(2), vcombine_f32(vld1_f32(p), vget_low_f32(f))),
         }
     }
-    type Tail = (usize, f32);
+    // `n` and `fill` for `load_partial`, and for `load_tail_back` the TBL byte indices that move
+    // lanes `4 - n..4` of a vector to lanes `0..n` (the others get index 0xFF: zero bytes) and
+    // the bits of `fill` in lanes `n..4`, ORed in after the TBL.
+    type Tail = (usize, f32, uint8x16_t, uint32x4_t);
     #[inline(always)]
     unsafe fn tail(n: usize, fill: f32) -> Self::Tail {
-        (n, fill)
+        let n = n.min(4);
+        let mut idx = [0xFFu8; 16];
+        let mut bits = [fill.to_bits(); 4];
+        for (i, b) in bits.iter_mut().enumerate().take(n) {
+            *b = 0;
+            for (j, x) in idx.iter_mut().skip(4 * i).take(4).enumerate() {
+                *x = (4 * (i + 4 - n) + j) as u8;
+            }
+        }
+        (n, fill, vld1q_u8(idx.as_ptr()), vld1q_u32(bits.as_ptr()))
     }
     #[inline(always)]
-    unsafe fn load_tail(p: *const f32, (n, fill): Self::Tail) -> Self {
+    unsafe fn load_tail(p: *const f32, (n, fill, _, _): Self::Tail) -> Self {
         Self::load_partial(p, n, fill)
+    }
+    #[inline(always)]
+    unsafe fn load_tail_back(p: *const f32, (n, _, idx, bits): Self::Tail) -> Self {
+        // One full load ending at `p + n`, its last `n` lanes moved down, `fill` ORed in.
+        let v = vreinterpretq_u8_f32(vld1q_f32(p.add(n).sub(4)));
+        let moved = vreinterpretq_u32_u8(vqtbl1q_u8(v, idx));
+        vreinterpretq_f32_u32(vorrq_u32(moved, bits))
     }
     #[inline(always)]
     unsafe fn store(self, p: *mut f32) {

@@ -406,6 +406,48 @@ unsafe fn store4_64(sums: __m256i, bias: i64, out: *mut i32) {
     _mm_storeu_si128(out.cast(), _mm256_castsi256_si128(packed));
 }
 
+/// The lane sums of sixteen `u64x8` registers whose lanes are below `2^32`, minus `bias`, as
+/// sixteen `i32` at `out`: the pairs packed into 32-bit lanes (row `2k` in the even lanes, row
+/// `2k + 1` in the odd ones), then three transposed levels of folds (256-bit halves, 128-bit
+/// blocks, 64-bit halves of blocks: 21 operations for the sixteen), one permutation into row
+/// order.
+///
+/// # Safety
+/// AVX-512F; `out..out + 16` writable.
+#[inline(always)]
+unsafe fn store16_64(s: [__m512i; 16], bias: i32, out: *mut i32) {
+    // SAFETY: the caller guarantees AVX-512F and the output range.
+    unsafe {
+        let mut p = [_mm512_setzero_si512(); 8];
+        for (v, &[a, b]) in p.iter_mut().zip(s.as_chunks::<2>().0) {
+            // Odd 32-bit lanes from the other row's even lanes (swapped within each pair).
+            *v = _mm512_mask_shuffle_epi32::<0xB1>(a, 0xAAAA, b);
+        }
+        // 512 -> 256: blocks [a0 + a2, a1 + a3, b0 + b2, b1 + b3].
+        let mut q = [_mm512_setzero_si512(); 4];
+        for (v, &[a, b]) in q.iter_mut().zip(p.as_chunks::<2>().0) {
+            *v = _mm512_add_epi32(
+                _mm512_shuffle_i32x4::<0x44>(a, b),
+                _mm512_shuffle_i32x4::<0xEE>(a, b),
+            );
+        }
+        // 256 -> 128: blocks [a0 + a1, a2 + a3, b0 + b1, b2 + b3] (a pair of rows each).
+        let mut r = [_mm512_setzero_si512(); 2];
+        for (v, &[a, b]) in r.iter_mut().zip(q.as_chunks::<2>().0) {
+            *v = _mm512_add_epi32(
+                _mm512_shuffle_i32x4::<0x88>(a, b),
+                _mm512_shuffle_i32x4::<0xDD>(a, b),
+            );
+        }
+        // 128 -> 64: block `b` holds rows [2b, 2b + 1, 8 + 2b, 9 + 2b].
+        let [r0, r1] = r;
+        let t = _mm512_add_epi32(_mm512_unpacklo_epi64(r0, r1), _mm512_unpackhi_epi64(r0, r1));
+        let idx = _mm512_setr_epi32(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
+        let v = _mm512_sub_epi32(_mm512_permutexvar_epi32(idx, t), _mm512_set1_epi32(bias));
+        _mm512_storeu_si512(out.cast(), v);
+    }
+}
+
 /// The lane sums of four `i32x8` registers, as `[Σa, Σb, Σc, Σd]`.
 #[inline(always)]
 unsafe fn total4_32(a: [__m256i; 4]) -> __m128i {
@@ -753,6 +795,13 @@ unsafe impl IntVector<i8> for __m512i {
     unsafe fn hsum_total4(acc: [__m512i; 4], vectors: usize, out: *mut i32) {
         store4_64(total4_64(fold4_512_64(acc)), 128 * 64 * vectors as i64, out);
     }
+    const HSUM16: bool = true;
+    #[inline(always)]
+    unsafe fn hsum_total16(acc: [__m512i; 16], vectors: usize, out: *mut i32) {
+        // The biased lane sums are below 2^32 (the caller's total is below 2^31, the bias
+        // 2^13 per vector), so they fit the 32-bit packing; the difference wraps back exactly.
+        store16_64(acc, (128 * 64 * vectors) as i32, out);
+    }
     lsum512_bytes!(i8, _mm512_cvtepi8_epi16, _mm512_cvtepi16_epi32);
 }
 
@@ -803,6 +852,12 @@ unsafe impl IntVector<u8> for __m512i {
     #[inline(always)]
     unsafe fn hsum_total4(acc: [__m512i; 4], _: usize, out: *mut i32) {
         store4_64(total4_64(fold4_512_64(acc)), 0, out);
+    }
+    const HSUM16: bool = true;
+    #[inline(always)]
+    unsafe fn hsum_total16(acc: [__m512i; 16], _: usize, out: *mut i32) {
+        // The lane sums are below 2^31 (the caller's guarantee for the total).
+        store16_64(acc, 0, out);
     }
     lsum512_bytes!(u8, _mm512_cvtepu8_epi16, _mm512_cvtepu16_epi32);
 }

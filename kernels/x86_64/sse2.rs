@@ -39,15 +39,34 @@ unsafe impl Vector for __m128 {
     unsafe fn load_partial(p: *const f32, n: usize, fill: f32) -> Self {
         bytemuck::must_cast(partial::<4>(p, n, fill))
     }
-    type Tail = (usize, f32);
+    // `n`, `fill`, and for `load_tail_back` the bits of `fill` in lanes `n..4` (zero below).
+    type Tail = (usize, f32, __m128);
     #[inline(always)]
     unsafe fn tail(n: usize, fill: f32) -> Self::Tail {
-        (n, fill)
+        let mut bits = [fill; 4];
+        for b in bits.iter_mut().take(n) {
+            *b = 0.0;
+        }
+        (n, fill, bytemuck::must_cast(bits))
     }
     #[inline(always)]
-    unsafe fn load_tail(p: *const f32, (n, fill): Self::Tail) -> Self {
+    unsafe fn load_tail(p: *const f32, (n, fill, _): Self::Tail) -> Self {
         // SAFETY: the caller guarantees `p..p + n` is readable.
         unsafe { Self::load_partial(p, n, fill) }
+    }
+    #[inline(always)]
+    unsafe fn load_tail_back(p: *const f32, (n, _, fill): Self::Tail) -> Self {
+        // One full load ending at `p + n`, shifted down by `4 - n` lanes (zeros shifted in),
+        // `fill` ORed in: no copy through the stack. SSE2 has no variable shift: `n` is the
+        // same for every row of a call, so the branch is predicted.
+        // SAFETY: the caller guarantees `p + n - 4..p + n` is readable.
+        let v = _mm_castps_si128(unsafe { _mm_loadu_ps(p.add(n).sub(4)) });
+        let moved = match n {
+            1 => _mm_srli_si128::<12>(v),
+            2 => _mm_srli_si128::<8>(v),
+            _ => _mm_srli_si128::<4>(v),
+        };
+        _mm_or_ps(_mm_castsi128_ps(moved), fill)
     }
     #[inline(always)]
     unsafe fn store(self, p: *mut f32) {
