@@ -16,7 +16,7 @@ const MAX_LANES: usize = 16;
 /// The most NCHW accumulators of any path (`NCHW_PARTIALS / 4`).
 const MAX_ACC: usize = NCHW_PARTIALS / 4;
 /// The most channel vectors of any path's NHWC tile.
-const MAX_TILE: usize = 16;
+const MAX_TILE: usize = 32;
 /// NHWC inputs larger than this (bytes) are read one row per group on the paths that group rows
 /// (`Vector::NHWC_GROUP < 32`). From DRAM, one row at a time was faster on an AMD Zen 3 (32 MiB
 /// L3) and the same speed on the Intel Xeon of later benchmarks; from its L3, groups were 20%
@@ -807,19 +807,30 @@ unsafe fn nhwc_group<V: Vector, R: Reduce>(
     unsafe {
         let tail = V::tail(partial.max(1), R::IDENTITY);
         let mut acc = [R::init::<V>(); MAX_TILE];
-        if !phase.fresh {
+        // The states start from the block's partials so far, or (a fresh block) from its first
+        // row: `resume(x)` is the state after stepping `x` into an empty one, without the step.
+        let (first, mut q) = if phase.fresh {
+            (col, col.add(stride))
+        } else {
+            (part.cast_const(), col)
+        };
+        let rows = if phase.fresh { g - 1 } else { g };
+        if g > 0 {
             for (t, a) in acc.iter_mut().enumerate().take(count) {
-                *a = R::resume(load_n(part.add(t * lanes), partial, tail));
+                *a = R::resume(load_n(first.add(t * lanes), partial, tail));
             }
         }
-        let mut q = col;
-        for _ in 0..g {
-            for (t, a) in acc.iter_mut().enumerate().take(count) {
-                *a = R::step(*a, load_n(q.add(t * lanes), partial, tail));
-            }
-            // After the last row this may point past the input (`col` is inside a row), so it
-            // must not be an in-bounds `add`; it is never dereferenced then.
-            q = q.wrapping_add(stride);
+        // Two rows per iteration: half the loop's own instructions. (The pointer is the loop
+        // counter. After the last rows it may point past the input, since `col` is inside a
+        // row, so it is never an in-bounds `add` and never dereferenced then.)
+        let end = q.wrapping_add(rows / 2 * 2 * stride);
+        while q != end {
+            group_row::<V, R>(&mut acc, q, count, partial, tail);
+            group_row::<V, R>(&mut acc, q.add(stride), count, partial, tail);
+            q = q.wrapping_add(2 * stride);
+        }
+        if rows % 2 == 1 {
+            group_row::<V, R>(&mut acc, q, count, partial, tail);
         }
         for (t, &a) in acc.iter().enumerate().take(count) {
             let (o, e, p) = (out.add(t * lanes), err.add(t * lanes), part.add(t * lanes));
@@ -840,6 +851,24 @@ unsafe fn nhwc_group<V: Vector, R: Reduce>(
             store_n(s, o, partial);
             store_n(ne, e, partial);
         }
+    }
+}
+
+/// One row of [`nhwc_group`]: `count` vectors (or `partial` values) from `q` into the states.
+///
+/// # Safety
+/// `q..q + count * LANES` (or `q..q + partial`) readable.
+#[inline(always)]
+unsafe fn group_row<V: Vector, R: Reduce>(
+    acc: &mut [R::Acc<V>; MAX_TILE],
+    q: *const f32,
+    count: usize,
+    partial: usize,
+    tail: V::Tail,
+) {
+    for (t, a) in acc.iter_mut().enumerate().take(count) {
+        // SAFETY: vector `t < count` (or the partial one) is inside the caller's range.
+        *a = unsafe { R::step(*a, load_n(q.add(t * V::LANES), partial, tail)) };
     }
 }
 

@@ -179,6 +179,30 @@ impl Divider {
 // The scalar reference.
 // ---------------------------------------------------------------------------------------------
 
+/// The default narrow sum of an [`IntVector`] impl for `$t`: the `Hsum` itself.
+macro_rules! nsum_is_hsum {
+    ($t:ty) => {
+        type Nsum = <Self as $crate::kernels::int::IntVector<$t>>::Hsum;
+        const NSUM_VECTORS: usize = usize::MAX;
+        #[inline(always)]
+        unsafe fn nsum_zero() -> Self::Nsum {
+            // SAFETY: the trait's contract, passed on.
+            unsafe { <Self as $crate::kernels::int::IntVector<$t>>::hsum_zero() }
+        }
+        #[inline(always)]
+        unsafe fn nsum_add(acc: Self::Nsum, v: Self) -> Self::Nsum {
+            // SAFETY: the trait's contract, passed on.
+            unsafe { <Self as $crate::kernels::int::IntVector<$t>>::hsum_add(acc, v) }
+        }
+        #[inline(always)]
+        unsafe fn nsum_flush(n: Self::Nsum, _: usize, h: Self::Nsum) -> Self::Nsum {
+            // SAFETY: the trait's contract, passed on.
+            unsafe { <Self as $crate::kernels::int::IntVector<$t>>::hsum_merge(h, n) }
+        }
+    };
+}
+pub(crate) use nsum_is_hsum;
+
 /// How many outputs the kernels collect before calling [`IntOut::emit`].
 const BATCH: usize = 64;
 
@@ -300,6 +324,19 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     unsafe fn hsum_add(acc: Self::Hsum, v: Self) -> Self::Hsum;
     /// `a + b`.
     unsafe fn hsum_merge(a: Self::Hsum, b: Self::Hsum) -> Self::Hsum;
+    /// A narrower running sum for the long NCHW rows, cheaper per vector than
+    /// [`IntVector::hsum_add`], that holds at most `NSUM_VECTORS` vectors before
+    /// [`IntVector::nsum_flush`] must move it into an `Hsum` (by default the `Hsum` itself).
+    type Nsum: Copy;
+    /// How many vectors an `Nsum` takes.
+    const NSUM_VECTORS: usize;
+    /// The empty narrow sum.
+    unsafe fn nsum_zero() -> Self::Nsum;
+    /// Adds all lanes of `v`.
+    unsafe fn nsum_add(acc: Self::Nsum, v: Self) -> Self::Nsum;
+    /// `h` plus the `vectors` vectors summed in `n`, as if each had gone through
+    /// [`IntVector::hsum_add`].
+    unsafe fn nsum_flush(n: Self::Nsum, vectors: usize, h: Self::Hsum) -> Self::Hsum;
     /// The exact total, given that `vectors` vectors were added (the paths that sum biased values
     /// remove the bias here); the caller guarantees that it fits in `i32`.
     unsafe fn hsum_total(acc: Self::Hsum, vectors: usize) -> i32;
@@ -472,12 +509,23 @@ unsafe fn nchw_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut I
             let p = base.add(o);
             let (mut a, mut b) = (V::hsum_zero(), V::hsum_zero());
             let mut i = 0;
+            // Runs of at most `NSUM_VECTORS` vectors per narrow sum (two vectors per step
+            // into each of the two).
+            let run = (V::NSUM_VECTORS / 2).max(1).saturating_mul(4 * l);
             while i + 4 * l <= n {
-                a = V::hsum_add(a, V::load(p.add(i)));
-                b = V::hsum_add(b, V::load(p.add(i + l)));
-                a = V::hsum_add(a, V::load(p.add(i + 2 * l)));
-                b = V::hsum_add(b, V::load(p.add(i + 3 * l)));
-                i += 4 * l;
+                let stop = n.min(i.saturating_add(run));
+                let (mut na, mut nb) = (V::nsum_zero(), V::nsum_zero());
+                let start = i;
+                while i + 4 * l <= stop {
+                    na = V::nsum_add(na, V::load(p.add(i)));
+                    nb = V::nsum_add(nb, V::load(p.add(i + l)));
+                    na = V::nsum_add(na, V::load(p.add(i + 2 * l)));
+                    nb = V::nsum_add(nb, V::load(p.add(i + 3 * l)));
+                    i += 4 * l;
+                }
+                let each = (i - start) / (2 * l);
+                a = V::nsum_flush(na, each, a);
+                b = V::nsum_flush(nb, each, b);
             }
             while i + l <= n {
                 a = V::hsum_add(a, V::load(p.add(i)));

@@ -228,6 +228,7 @@ mod int {
 
     // SAFETY: `wide` only uses what the build target enables; pointer contracts are the trait's.
     unsafe impl IntVector<i8> for i8x16 {
+        crate::kernels::int::nsum_is_hsum!(i8);
         const LANES: usize = 16;
         const LSUM_ROWS: usize = 256;
         common!(i8, i8x16, 16);
@@ -266,6 +267,7 @@ mod int {
 
     // SAFETY: as above.
     unsafe impl IntVector<u8> for u8x16 {
+        crate::kernels::int::nsum_is_hsum!(u8);
         const LANES: usize = 16;
         const LSUM_ROWS: usize = 256;
         common!(u8, u8x16, 16);
@@ -304,6 +306,7 @@ mod int {
 
     // SAFETY: as above.
     unsafe impl IntVector<i16> for i16x8 {
+        crate::kernels::int::nsum_is_hsum!(i16);
         const LANES: usize = 8;
         const LSUM_ROWS: usize = usize::MAX;
         common!(i16, i16x8, 8);

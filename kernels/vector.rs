@@ -13,7 +13,8 @@
 pub(crate) unsafe trait Vector: Copy {
     /// Number of `f32` lanes: 4, 8 or 16.
     const LANES: usize;
-    /// Channel vectors per NHWC tile (how many independent column groups are kept in registers).
+    /// Twice the channel vectors per NHWC tile of the sum (which keeps `TILE / 2` independent
+    /// column groups in registers, plus the loads).
     const TILE: usize;
     /// Accumulators per NCHW row for max / min (at most 16; their order does not matter, so
     /// this is only a question of registers: see [`Vector::Ext`]).

@@ -21,7 +21,7 @@ entry_points!(
 #[allow(unsafe_op_in_unsafe_fn)]
 unsafe impl Vector for float32x4_t {
     const LANES: usize = 4;
-    const TILE: usize = 16;
+    const TILE: usize = 32;
     const EXT_ACCUMULATORS: usize = 16;
     const EXT_TILE: usize = 16;
     const NHWC_GROUP: usize = 32;
@@ -189,6 +189,7 @@ unsafe fn spill(p: *mut i32, a: int32x4_t, b: int32x4_t) {
 // trait's.
 #[allow(unsafe_op_in_unsafe_fn)]
 unsafe impl IntVector<i8> for int8x16_t {
+    crate::kernels::int::nsum_is_hsum!(i8);
     const LANES: usize = 16;
     const LSUM_ROWS: usize = 256;
     #[inline(always)]
@@ -263,6 +264,7 @@ unsafe impl IntVector<i8> for int8x16_t {
 // SAFETY: as above.
 #[allow(unsafe_op_in_unsafe_fn)]
 unsafe impl IntVector<u8> for uint8x16_t {
+    crate::kernels::int::nsum_is_hsum!(u8);
     const LANES: usize = 16;
     const LSUM_ROWS: usize = 256;
     #[inline(always)]
@@ -342,6 +344,7 @@ unsafe impl IntVector<u8> for uint8x16_t {
 // SAFETY: as above.
 #[allow(unsafe_op_in_unsafe_fn)]
 unsafe impl IntVector<i16> for int16x8_t {
+    crate::kernels::int::nsum_is_hsum!(i16);
     const LANES: usize = 8;
     const LSUM_ROWS: usize = usize::MAX;
     #[inline(always)]

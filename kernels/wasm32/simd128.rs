@@ -223,6 +223,7 @@ macro_rules! common {
 // the trait's.
 #[allow(unsafe_op_in_unsafe_fn)]
 unsafe impl IntVector<i8> for v128 {
+    crate::kernels::int::nsum_is_hsum!(i8);
     const LANES: usize = 16;
     const LSUM_ROWS: usize = 256;
     common!(i8, i8x16_splat, i8x16_max, i8x16_min, 16);
@@ -272,6 +273,7 @@ unsafe impl IntVector<i8> for v128 {
 // SAFETY: as above.
 #[allow(unsafe_op_in_unsafe_fn)]
 unsafe impl IntVector<u8> for v128 {
+    crate::kernels::int::nsum_is_hsum!(u8);
     const LANES: usize = 16;
     const LSUM_ROWS: usize = 256;
     common!(u8, u8x16_splat, u8x16_max, u8x16_min, 16);
@@ -321,6 +323,7 @@ unsafe impl IntVector<u8> for v128 {
 // SAFETY: as above.
 #[allow(unsafe_op_in_unsafe_fn)]
 unsafe impl IntVector<i16> for v128 {
+    crate::kernels::int::nsum_is_hsum!(i16);
     const LANES: usize = 8;
     const LSUM_ROWS: usize = usize::MAX;
     common!(i16, i16x8_splat, i16x8_max, i16x8_min, 8);

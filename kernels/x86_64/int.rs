@@ -97,6 +97,7 @@ unsafe fn min_i8_sse2(a: __m128i, b: __m128i) -> __m128i {
 
 // SAFETY: see the module documentation.
 unsafe impl IntVector<i8> for __m128i {
+    crate::kernels::int::nsum_is_hsum!(i8);
     const LANES: usize = 16;
     const LSUM_ROWS: usize = 256;
     common128!(i8);
@@ -166,6 +167,7 @@ unsafe impl IntVector<i8> for __m128i {
 
 // SAFETY: see the module documentation.
 unsafe impl IntVector<u8> for __m128i {
+    crate::kernels::int::nsum_is_hsum!(u8);
     const LANES: usize = 16;
     const LSUM_ROWS: usize = 256;
     common128!(u8);
@@ -238,6 +240,7 @@ unsafe impl IntVector<u8> for __m128i {
 
 // SAFETY: see the module documentation.
 unsafe impl IntVector<i16> for __m128i {
+    crate::kernels::int::nsum_is_hsum!(i16);
     const LANES: usize = 8;
     const LSUM_ROWS: usize = usize::MAX;
     common128!(i16);
@@ -458,6 +461,29 @@ unsafe fn total4_32(a: [__m256i; 4]) -> __m128i {
 
 // SAFETY: see the module documentation.
 unsafe impl IntVector<i8> for __m256i {
+    // The long rows' narrow sum: `pmaddubsw` against ones adds byte pairs into `i16` lanes
+    // (one operation per vector where the biased `psadbw` takes two); 127 vectors keep every
+    // lane within `±127 * 256`.
+    type Nsum = __m256i;
+    const NSUM_VECTORS: usize = 127;
+    #[inline(always)]
+    unsafe fn nsum_zero() -> __m256i {
+        _mm256_setzero_si256()
+    }
+    #[inline(always)]
+    unsafe fn nsum_add(acc: __m256i, v: Self) -> __m256i {
+        _mm256_add_epi16(acc, _mm256_maddubs_epi16(_mm256_set1_epi8(1), v))
+    }
+    #[inline(always)]
+    unsafe fn nsum_flush(n: __m256i, vectors: usize, h: __m256i) -> __m256i {
+        // Pairs of `i16` into `i32`, those widened into `i64` lanes (only the total of the
+        // lanes matters), plus the bias that `hsum_add` would have added (128 per byte:
+        // 1024 per 64-bit lane per vector).
+        let (l, hi) = halves(_mm256_madd_epi16(n, _mm256_set1_epi16(1)));
+        let q = _mm256_add_epi64(_mm256_cvtepi32_epi64(l), _mm256_cvtepi32_epi64(hi));
+        let bias = _mm256_set1_epi64x(1024 * vectors as i64);
+        _mm256_add_epi64(h, _mm256_add_epi64(q, bias))
+    }
     const LANES: usize = 32;
     const LSUM_ROWS: usize = 256;
     common256!(i8);
@@ -510,6 +536,7 @@ unsafe impl IntVector<i8> for __m256i {
 
 // SAFETY: see the module documentation.
 unsafe impl IntVector<u8> for __m256i {
+    crate::kernels::int::nsum_is_hsum!(u8);
     const LANES: usize = 32;
     const LSUM_ROWS: usize = 256;
     common256!(u8);
@@ -561,6 +588,7 @@ unsafe impl IntVector<u8> for __m256i {
 
 // SAFETY: see the module documentation.
 unsafe impl IntVector<i16> for __m256i {
+    crate::kernels::int::nsum_is_hsum!(i16);
     const LANES: usize = 16;
     const LSUM_ROWS: usize = usize::MAX;
     common256!(i16);
@@ -748,6 +776,31 @@ macro_rules! lsum512_bytes {
 
 // SAFETY: see the module documentation.
 unsafe impl IntVector<i8> for __m512i {
+    // The long rows' narrow sum: `pmaddubsw` against ones adds byte pairs into `i16` lanes
+    // (one operation per vector where the biased `psadbw` takes two); 127 vectors keep every
+    // lane within `±127 * 256`.
+    type Nsum = __m512i;
+    const NSUM_VECTORS: usize = 127;
+    #[inline(always)]
+    unsafe fn nsum_zero() -> __m512i {
+        _mm512_setzero_si512()
+    }
+    #[inline(always)]
+    unsafe fn nsum_add(acc: __m512i, v: Self) -> __m512i {
+        _mm512_add_epi16(acc, _mm512_maddubs_epi16(_mm512_set1_epi8(1), v))
+    }
+    #[inline(always)]
+    unsafe fn nsum_flush(n: __m512i, vectors: usize, h: __m512i) -> __m512i {
+        // Pairs of `i16` into `i32`, pairs of `i32` into `i64` lanes, plus the bias that
+        // `hsum_add` would have added (128 per byte: 1024 per 64-bit lane per vector).
+        let d = _mm512_madd_epi16(n, _mm512_set1_epi16(1));
+        let q = _mm512_add_epi64(
+            _mm512_srai_epi64::<32>(_mm512_slli_epi64::<32>(d)),
+            _mm512_srai_epi64::<32>(d),
+        );
+        let bias = _mm512_set1_epi64(1024 * vectors as i64);
+        _mm512_add_epi64(h, _mm512_add_epi64(q, bias))
+    }
     const LANES: usize = 64;
     const LSUM_ROWS: usize = 256;
     common512!(i8, _mm512_movepi8_mask, _mm512_mask_blend_epi8);
@@ -807,6 +860,7 @@ unsafe impl IntVector<i8> for __m512i {
 
 // SAFETY: see the module documentation.
 unsafe impl IntVector<u8> for __m512i {
+    crate::kernels::int::nsum_is_hsum!(u8);
     const LANES: usize = 64;
     const LSUM_ROWS: usize = 256;
     common512!(u8, _mm512_movepi8_mask, _mm512_mask_blend_epi8);
@@ -864,6 +918,7 @@ unsafe impl IntVector<u8> for __m512i {
 
 // SAFETY: see the module documentation.
 unsafe impl IntVector<i16> for __m512i {
+    crate::kernels::int::nsum_is_hsum!(i16);
     const LANES: usize = 32;
     const LSUM_ROWS: usize = usize::MAX;
     common512!(i16, _mm512_movepi16_mask, _mm512_mask_blend_epi16);
