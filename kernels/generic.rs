@@ -270,7 +270,13 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
                 let mut other = R::IDENTITY;
                 let mut start = 0;
                 while start < len {
-                    let n = (len - start).min(NCHW_BLOCK);
+                    // Max / min need no blocks (their order does not matter): one per row,
+                    // so one lane fold per row instead of one per `NCHW_BLOCK` values.
+                    let n = if R::SUM {
+                        (len - start).min(NCHW_BLOCK)
+                    } else {
+                        len - start
+                    };
                     let b = hfold::<V, R>(block::<V, R>(p.add(start), n, tail));
                     if R::SUM {
                         total.add(b);
@@ -314,7 +320,7 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
         // `LANES` times (stride 0) that stores one lane.
         let (stride, store) = if rows >= lanes { (len, lanes) } else { (0, 1) };
         let mut folded = [V::splat(R::IDENTITY); MAX_LANES];
-        let group_rows = if V::NCHW_ROLLED {
+        let group_rows = if V::NCHW_ROLLED && SHORT {
             // An opaque count keeps the loop rolled (see `Vector::NCHW_ROLLED`).
             core::hint::black_box(lanes)
         } else {
@@ -355,7 +361,7 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
     }
 }
 
-/// One NCHW block: `n` values (`1 <= n <= NCHW_BLOCK`) from `p` into `U = R::accumulators()`
+/// One NCHW block: `n` values (`1 <= n`, at most `NCHW_BLOCK` for the sum) from `p` into `U = R::accumulators()`
 /// states, value `i` in lane `i % LANES` of state `(i / LANES) % U` (for the sum: partial
 /// `i % 64`), then the states folded by halves (`s[j]` with `s[j + U/2]`, ...) to one.
 /// `tail` must be prepared for `n % LANES` values (when that is not zero). (Short rows go
@@ -643,19 +649,32 @@ unsafe fn nhwc_op<V: Vector, R: Reduce>(
                 }
                 continue;
             }
-            // Chunks of at most `V::Chunk` channels, each reduced over all rows.
+            // Chunks of at most `V::Chunk` channels, each reduced over all rows. When every
+            // row starts at the same offset from a vector-size boundary (the row is a whole
+            // number of vectors) but not on one, each chunk begins with the few channels
+            // before the next boundary as one partial vector (`lead`), so that all its other
+            // loads are aligned: a misaligned AVX-512 load touches two cache lines. (Chunks do
+            // not change the results: each channel is reduced on its own.)
             let width = core::mem::size_of::<V::Chunk>() / core::mem::size_of::<f32>();
+            let vbytes = V::LANES * size_of::<f32>();
+            let align = channels % V::LANES == 0 && (img as usize).is_multiple_of(size_of::<f32>());
             let mut c = 0;
             while c < channels {
                 let w = (channels - c).min(width);
-                nhwc_chunk::<V, R>(img.add(c), channels, rows, out.add(c), w, avg, group);
+                let lead = if align {
+                    (vbytes - img.add(c) as usize % vbytes) % vbytes / size_of::<f32>()
+                } else {
+                    0
+                };
+                nhwc_chunk::<V, R>(img.add(c), channels, rows, out.add(c), w, lead, avg, group);
                 c += w;
             }
         }
     }
 }
 
-/// NHWC, 8 or more channels: `width` channels (at most `V::Chunk`) from `col`, over all `rows`,
+/// NHWC, 8 or more channels: `width` channels (at most `V::Chunk`) from `col`, over all `rows`
+/// (the first `lead < LANES` of them as a partial vector of their own, when `lead > 0`),
 /// block by block (`NHWC_TILE_BLOCK` rows: one running sum per lane, the canonical row
 /// partial). Inside a block the rows go in groups of `group` (`V::NHWC_GROUP`, or 1 for inputs
 /// larger than the caches): each group runs over the chunk's channel tiles in turn, each tile
@@ -675,6 +694,7 @@ unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
     rows: usize,
     out: *mut f32,
     width: usize,
+    lead: usize,
     avg: bool,
     group: usize,
 ) {
@@ -703,9 +723,14 @@ unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
                 };
                 let base = col.add((start + g0) * stride);
                 let bufs = (out, err, part);
-                // Tiles of `t` vectors, then of t/2, t/4, ..., then a partial vector. Each
-                // count is a constant once inlined, so the accumulators stay in registers.
+                // The `lead` channels as one partial vector, then tiles of `t` vectors, then of
+                // t/2, t/4, ..., then a partial vector. Each count is a constant once inlined,
+                // so the accumulators stay in registers.
                 let mut c = 0;
+                if lead > 0 && lead < width {
+                    nhwc_group::<V, R>(base, stride, g, bufs, 1, lead, phase);
+                    c = lead;
+                }
                 c = nhwc_tiles::<V, R>(base, stride, g, bufs, width, c, t, phase);
                 c = nhwc_tiles::<V, R>(base, stride, g, bufs, width, c, t / 2, phase);
                 c = nhwc_tiles::<V, R>(base, stride, g, bufs, width, c, t / 4, phase);
