@@ -834,8 +834,10 @@ unsafe fn nhwc_group<V: Vector, R: Reduce>(
         let mut acc = [R::init::<V>(); MAX_TILE];
         // The states start from the block's partials so far, or (a fresh block) from its first
         // row: `resume(x)` is the state after stepping `x` into an empty one, without the step.
+        // (With a one-row group, `col + stride` may point past the input: a wrapping add,
+        // never dereferenced then.)
         let (first, mut q) = if phase.fresh {
-            (col, col.add(stride))
+            (col, col.wrapping_add(stride))
         } else {
             (part.cast_const(), col)
         };
