@@ -195,7 +195,11 @@ macro_rules! nsum_is_hsum {
             unsafe { <Self as $crate::kernels::int::IntVector<$t>>::hsum_add(acc, v) }
         }
         #[inline(always)]
-        unsafe fn nsum_flush(n: Self::Nsum, _: usize, h: Self::Nsum) -> Self::Nsum {
+        unsafe fn nsum_flush(
+            n: Self::Nsum,
+            _: usize,
+            h: <Self as $crate::kernels::int::IntVector<$t>>::Hsum,
+        ) -> <Self as $crate::kernels::int::IntVector<$t>>::Hsum {
             // SAFETY: the trait's contract, passed on.
             unsafe { <Self as $crate::kernels::int::IntVector<$t>>::hsum_merge(h, n) }
         }
@@ -585,12 +589,7 @@ unsafe fn short_rows<T: Int, V: IntVector<T>, const FULL: usize>(
                 }
                 V::hsum_total16(rows, vectors, buf.as_mut_ptr().add(k));
             }
-            k += 16;
-            if k == BATCH {
-                em.out.emit(em.next, &buf);
-                em.next += BATCH;
-                k = 0;
-            }
+            batch_filled(em, &buf, &mut k, 16);
             o += 16 * n;
         }
     }
@@ -608,17 +607,28 @@ unsafe fn short_rows<T: Int, V: IntVector<T>, const FULL: usize>(
             ];
             V::hsum_total4(rows, vectors, buf.as_mut_ptr().add(k));
         }
-        k += 4;
-        if k == BATCH {
-            em.out.emit(em.next, &buf);
-            em.next += BATCH;
-            k = 0;
-        }
+        batch_filled(em, &buf, &mut k, 4);
         o += 4 * n;
     }
     em.out.emit(em.next, buf.get(..k).unwrap_or(&[]));
     em.next += k;
     o
+}
+
+/// Counts `added` more results written to `buf[k..]`, and emits the batch once it is full.
+#[inline(always)]
+fn batch_filled<T: Int>(
+    em: &mut Emitter<'_, '_, T>,
+    buf: &[i32; BATCH],
+    k: &mut usize,
+    added: usize,
+) {
+    *k += added;
+    if *k == BATCH {
+        em.out.emit(em.next, buf);
+        em.next += BATCH;
+        *k = 0;
+    }
 }
 
 /// The sum of `FULL` whole vectors at `p` and, if `r > 0`, of the vector after them ANDed with

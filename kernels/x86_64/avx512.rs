@@ -49,6 +49,24 @@ unsafe fn range<const MAX: bool>(a: __m512, b: __m512) -> __m512 {
     }
 }
 
+/// IEEE `maximum` (`MAX`) or `minimum` of two vectors: VRANGEPS orders `-0.0 < +0.0` but
+/// returns the other operand for a quiet NaN, so unordered lanes get `a + b`, a NaN.
+///
+/// # Safety
+/// AVX-512F and AVX-512DQ must be available.
+#[inline(always)]
+unsafe fn extreme<const MAX: bool>(a: __m512, b: __m512) -> __m512 {
+    // SAFETY: the caller guarantees AVX-512F and AVX-512DQ.
+    unsafe {
+        _mm512_mask_add_ps(
+            range::<MAX>(a, b),
+            _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(a, b),
+            a,
+            b,
+        )
+    }
+}
+
 // SAFETY: only used inside the `#[target_feature(enable = "avx512f,avx512bw,avx512dq")]` entry points above, which
 // are only reachable after the CPU check; pointer contracts are those of the trait.
 #[allow(unsafe_op_in_unsafe_fn)]
@@ -107,16 +125,11 @@ unsafe impl Vector for __m512 {
     }
     #[inline(always)]
     unsafe fn max(self, b: Self) -> Self {
-        // VRANGEPS (imm 0b01_01: the larger, sign from the comparison) orders -0.0 < +0.0 but
-        // returns the other operand for a quiet NaN: unordered lanes get `a + b`, a NaN.
-        let r = range::<true>(self, b);
-        _mm512_mask_add_ps(r, _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(self, b), self, b)
+        extreme::<true>(self, b)
     }
     #[inline(always)]
     unsafe fn min(self, b: Self) -> Self {
-        // As `max`, with the smaller (imm 0b01_00).
-        let r = range::<false>(self, b);
-        _mm512_mask_add_ps(r, _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(self, b), self, b)
+        extreme::<false>(self, b)
     }
     #[inline(always)]
     unsafe fn is_nan(self) -> Self::Mask {
