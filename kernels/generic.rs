@@ -8,7 +8,7 @@ use super::canon::{
     CANONICAL_NAN, Compensated, NCHW_BLOCK, NCHW_PARTIALS, NHWC_FLAT_BELOW, NHWC_TILE_BLOCK,
     TERMS_PER_PARTIAL, canonical, maximum, minimum,
 };
-use super::vector::Vector;
+use super::vector::{Vector, load4};
 use super::{Dims, Op};
 
 /// The most lanes of any path.
@@ -50,6 +50,25 @@ pub(crate) trait Reduce {
     /// # Safety
     /// As for every [`Vector`] method.
     unsafe fn step<V: Vector>(acc: Self::Acc<V>, x: V) -> Self::Acc<V>;
+    /// [`Reduce::step`] of the four consecutive vectors at `*p` into four states, advancing
+    /// `*p` past them.
+    ///
+    /// # Safety
+    /// `*p..*p + 4 * LANES` readable; the path's CPU features, as for every [`Vector`] method.
+    #[inline(always)]
+    unsafe fn step4<V: Vector>(acc: [Self::Acc<V>; 4], p: &mut *const f32) -> [Self::Acc<V>; 4] {
+        // SAFETY: the caller's obligations are passed on.
+        unsafe {
+            let [x0, x1, x2, x3] = load4::<V>(p);
+            let [a0, a1, a2, a3] = acc;
+            [
+                Self::step(a0, x0),
+                Self::step(a1, x1),
+                Self::step(a2, x2),
+                Self::step(a3, x3),
+            ]
+        }
+    }
     /// Combines two states (the vertical fold).
     ///
     /// # Safety
@@ -107,6 +126,11 @@ impl Reduce for Add {
     unsafe fn step<V: Vector>(acc: V, x: V) -> V {
         // SAFETY: see above the impl.
         unsafe { acc.add(x) }
+    }
+    #[inline(always)]
+    unsafe fn step4<V: Vector>(acc: [V; 4], p: &mut *const f32) -> [V; 4] {
+        // SAFETY: see above the impl; the caller guarantees the four vectors readable.
+        unsafe { V::add4(acc, p) }
     }
     #[inline(always)]
     unsafe fn merge<V: Vector>(a: V, b: V) -> V {
@@ -893,6 +917,16 @@ unsafe fn group_row<V: Vector, R: Reduce>(
     partial: usize,
     tail: V::Tail,
 ) {
+    if partial == 0 && count.is_multiple_of(4) {
+        // Four vectors at a time (see `Vector::add4`).
+        let (quads, _) = acc.as_chunks_mut::<4>();
+        let mut p = q;
+        for quad in quads.iter_mut().take(count / 4) {
+            // SAFETY: `p` walks vectors `0..count` of the row, inside the caller's range.
+            *quad = unsafe { R::step4(*quad, &mut p) };
+        }
+        return;
+    }
     for (t, a) in acc.iter_mut().enumerate().take(count) {
         // SAFETY: vector `t < count` (or the partial one) is inside the caller's range.
         *a = unsafe { R::step(*a, load_n(q.add(t * V::LANES), partial, tail)) };

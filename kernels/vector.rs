@@ -84,6 +84,22 @@ pub(crate) unsafe trait Vector: Copy {
 
     /// Lane-wise IEEE addition.
     unsafe fn add(self, b: Self) -> Self;
+    /// `acc[k].add(v_k)` for the four consecutive vectors `v_0..v_3` at `*p` (`4 * LANES`
+    /// values, no alignment needed), advancing `*p` past them: the NHWC sum's inner step. Paths
+    /// with a multi-register load override it: NEON's `LD1` of four registers with a
+    /// post-increment is one instruction where two `LDP` and a pointer update are three.
+    ///
+    /// # Safety
+    /// `*p..*p + 4 * LANES` must be readable.
+    #[inline(always)]
+    unsafe fn add4(acc: [Self; 4], p: &mut *const f32) -> [Self; 4] {
+        // SAFETY: the caller's obligations are passed on.
+        unsafe {
+            let [x0, x1, x2, x3] = load4(p);
+            let [a0, a1, a2, a3] = acc;
+            [a0.add(x0), a1.add(x1), a2.add(x2), a3.add(x3)]
+        }
+    }
     /// Lane-wise IEEE subtraction.
     unsafe fn sub(self, b: Self) -> Self;
     /// Lane-wise IEEE division.
@@ -141,4 +157,25 @@ pub(crate) unsafe fn partial<const N: usize>(p: *const f32, n: usize, fill: f32)
     // SAFETY: the caller guarantees `p..p + n` is readable; at most `N` values are written.
     unsafe { core::ptr::copy_nonoverlapping(p, a.as_mut_ptr(), n.min(N)) };
     a
+}
+
+/// Loads the four consecutive vectors at `*p` and advances `*p` past them.
+///
+/// # Safety
+/// `*p..*p + 4 * V::LANES` must be readable; the path's CPU features, as for every [`Vector`]
+/// method.
+#[inline(always)]
+pub(crate) unsafe fn load4<V: Vector>(p: &mut *const f32) -> [V; 4] {
+    let q = *p;
+    // One past the four vectors at most: a wrapping add, since it may be one past the input.
+    *p = q.wrapping_add(4 * V::LANES);
+    // SAFETY: the four vectors are inside what the caller guarantees readable.
+    unsafe {
+        [
+            V::load(q),
+            V::load(q.add(V::LANES)),
+            V::load(q.add(2 * V::LANES)),
+            V::load(q.add(3 * V::LANES)),
+        ]
+    }
 }

@@ -91,6 +91,35 @@ unsafe impl Vector for float32x4_t {
         vaddq_f32(self, b)
     }
     #[inline(always)]
+    unsafe fn add4([a, b, c, d]: [Self; 4], p: &mut *const f32) -> [Self; 4] {
+        // `vld1q_f32_x4` would be the load, but LLVM splits it into two `LDP`s plus a pointer
+        // update. The loaded registers are fixed (`asm!` has no operand class for a run of
+        // consecutive registers) and consumed inside the block, so they cost no moves. The
+        // `FADD`s are `vaddq_f32(acc, x)`: same operands in the same order. Sound: the block
+        // reads the 64 bytes at `*p` that the contract makes readable, writes only its declared
+        // operands (the four scratch registers are clobbers), and touches neither the stack
+        // nor the flags.
+        let (mut a, mut b, mut c, mut d) = (a, b, c, d);
+        core::arch::asm!(
+            "ld1 {{v28.4s, v29.4s, v30.4s, v31.4s}}, [{p}], #64",
+            "fadd {a:v}.4s, {a:v}.4s, v28.4s",
+            "fadd {b:v}.4s, {b:v}.4s, v29.4s",
+            "fadd {c:v}.4s, {c:v}.4s, v30.4s",
+            "fadd {d:v}.4s, {d:v}.4s, v31.4s",
+            p = inout(reg) *p,
+            a = inout(vreg) a,
+            b = inout(vreg) b,
+            c = inout(vreg) c,
+            d = inout(vreg) d,
+            out("v28") _,
+            out("v29") _,
+            out("v30") _,
+            out("v31") _,
+            options(nostack, readonly, preserves_flags),
+        );
+        [a, b, c, d]
+    }
+    #[inline(always)]
     unsafe fn sub(self, b: Self) -> Self {
         vsubq_f32(self, b)
     }
