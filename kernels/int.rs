@@ -389,6 +389,16 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
         // SAFETY: forwarded contract.
         unsafe { Self::lsum_add(acc, Self::load(p)) }
     }
+    /// `lsum_load_add(lsum_load_add(acc, p), q)`: two rows, for paths that combine them
+    /// before they widen.
+    ///
+    /// # Safety
+    /// `p..p + LANES` and `q..q + LANES` must be readable.
+    #[inline(always)]
+    unsafe fn lsum_load_add2(acc: Self::Lsum, p: *const T, q: *const T) -> Self::Lsum {
+        // SAFETY: forwarded contract.
+        unsafe { Self::lsum_load_add(Self::lsum_load_add(acc, p), q) }
+    }
     /// `p[i] += lane i` for every `i < LANES` (wrapping).
     ///
     /// # Safety
@@ -829,8 +839,11 @@ unsafe fn sum_rows<T: Int, V: IntVector<T>>(
             if v < full {
                 let p = p0.add(v * l);
                 let mut a = V::lsum_zero();
-                for r in 0..gr {
-                    a = V::lsum_load_add(a, p.add(r * stride));
+                for r in 0..gr / 2 {
+                    a = V::lsum_load_add2(a, p.add(2 * r * stride), p.add((2 * r + 1) * stride));
+                }
+                if gr % 2 == 1 {
+                    a = V::lsum_load_add(a, p.add((gr - 1) * stride));
                 }
                 V::lsum_spill(a, acc.as_mut_ptr().add(v * l));
             }
@@ -869,9 +882,15 @@ unsafe fn group_pair<T: Int, V: IntVector<T>>(
     // SAFETY: the caller's range; the CPU has `V`'s instruction set.
     unsafe {
         let (mut a, mut b) = (V::lsum_zero(), V::lsum_zero());
-        for r in 0..rows {
-            a = V::lsum_load_add(a, p.add(r * stride));
-            b = V::lsum_load_add(b, p.add(r * stride + V::LANES));
+        for r in 0..rows / 2 {
+            let (p0, p1) = (p.add(2 * r * stride), p.add((2 * r + 1) * stride));
+            a = V::lsum_load_add2(a, p0, p1);
+            b = V::lsum_load_add2(b, p0.add(V::LANES), p1.add(V::LANES));
+        }
+        if rows % 2 == 1 {
+            let q = p.add((rows - 1) * stride);
+            a = V::lsum_load_add(a, q);
+            b = V::lsum_load_add(b, q.add(V::LANES));
         }
         (a, b)
     }
