@@ -269,6 +269,38 @@ fn every_path_matches_scalar_on_small_shapes() {
     }
 }
 
+/// NHWC inputs at every start offset (row strides of whole vectors, so every row has the same
+/// alignment; AVX2 sums two rows at a time), every path against Scalar.
+#[test]
+fn nhwc_every_alignment_matches_scalar() {
+    fn check<T: TestInt>(channels: usize, spatial: usize) {
+        let shape = Shape::new(2, channels, spatial);
+        let n = shape.input_len().unwrap();
+        for offset in 0..64 {
+            let buf = values::<T>((channels * 131 + spatial * 7 + offset) as u64, n + 64);
+            let x = &buf[offset..offset + n];
+            for op in [IntOp::Sum, IntOp::Avg, IntOp::Max, IntOp::Min] {
+                let want = run(scalar(), op, x, shape, Layout::Nhwc).unwrap();
+                for p in paths() {
+                    let got = run(p, op, x, shape, Layout::Nhwc).unwrap();
+                    assert_eq!(
+                        got,
+                        want,
+                        "{:?} {op:?} {shape:?} {} offset {offset}",
+                        p.isa(),
+                        std::any::type_name::<T>()
+                    );
+                }
+            }
+        }
+    }
+    for (channels, spatial) in [(64, 49), (128, 7), (32, 33), (96, 17), (1280, 3), (3, 100)] {
+        check::<i8>(channels, spatial);
+        check::<u8>(channels, spatial);
+        check::<i16>(channels, spatial);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scalar against independent models.
 // ---------------------------------------------------------------------------------------------
