@@ -396,6 +396,13 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
 #[inline(always)]
 unsafe fn block<V: Vector, R: Reduce>(p: *const f32, n: usize, tail: V::Tail) -> V {
     let lanes = V::LANES;
+    if V::ALIGN_NCHW && n >= ALIGN_FROM {
+        let h = (lanes - p.addr() / size_of::<f32>() % lanes) % lanes;
+        if h > 0 {
+            // SAFETY: the caller's range.
+            return unsafe { block_aligned::<V, R>(p, n, h) };
+        }
+    }
     let u = R::accumulators::<V>();
     let round = u * lanes;
     // SAFETY: (for this whole block) loads stay below `p + n`: full rounds cover
@@ -412,6 +419,46 @@ unsafe fn block<V: Vector, R: Reduce>(p: *const f32, n: usize, tail: V::Tail) ->
         remainder::<V, R>(acc, q, n % round, tail)
     }
 }
+
+/// [`block`] for a start `p` that is `h` values (`0 < h < LANES`) before a vector-size
+/// boundary, with every load but the first aligned: value `i` goes to lane `(i - h) % LANES` of
+/// state `((i - h) / LANES) % U` (the first `h` values to the last lanes of state `U - 1`, as if
+/// a vector started `LANES - h` values before `p`). For the sum, state lane `(j, t)` then holds
+/// canonical partial `(LANES * j + t + h) % 64`, its values added in the canonical order: the
+/// 64 partials sit rotated by `h` on their ring. The fold by halves adds partial `k` to partial
+/// `k + 32 (mod 64)`, then `k` to `k + 16 (mod 32)`, ..., antipodal pairs at every level,
+/// which a rotation maps to the same pairs: it gives the canonical block sum bit for bit with
+/// no rotation back. (Max / min do not depend on the order at all.)
+///
+/// # Safety
+/// `p..p + n` readable, `h <= n`.
+#[inline(always)]
+unsafe fn block_aligned<V: Vector, R: Reduce>(p: *const f32, n: usize, h: usize) -> V {
+    let lanes = V::LANES;
+    let u = R::accumulators::<V>();
+    let round = u * lanes;
+    // SAFETY: (for this whole block) the loads stay inside `p..p + n`: the first `h` values,
+    // then full rounds and the remainder of the other `n - h` (see `remainder`).
+    unsafe {
+        let mut acc = [R::init::<V>(); MAX_ACC];
+        if let Some(a) = acc.get_mut(u - 1) {
+            *a = R::step(*a, V::load_end(p, h, R::IDENTITY));
+        }
+        let mut q = p.add(h);
+        let m = n - h;
+        for _ in 0..m / round {
+            for (j, a) in acc.iter_mut().enumerate().take(u) {
+                *a = R::step(*a, V::load(q.add(j * lanes)));
+            }
+            q = q.add(round);
+        }
+        let rem = m % round;
+        remainder::<V, R>(acc, q, rem, V::tail((rem % lanes).max(1), R::IDENTITY))
+    }
+}
+
+/// Rows of at least this many values align their loads (see `Vector::ALIGN_NCHW`).
+const ALIGN_FROM: usize = 1024;
 
 /// Steps `rem` values from `q` (`rem <= U * LANES`, `tail` prepared for `rem % LANES`) into the
 /// states `acc` (`rem / LANES` full vectors into states `0, 1, ...`, the last `rem % LANES`

@@ -77,6 +77,7 @@ unsafe impl Vector for __m512 {
     const EXT_TILE: usize = 8;
     const NHWC_GROUP: usize = 8;
     const NCHW_ROLLED: bool = true;
+    const ALIGN_NCHW: bool = true;
     type Mask = __mmask16;
     type Chunk = [f32; 1024];
 
@@ -93,6 +94,13 @@ unsafe impl Vector for __m512 {
     #[inline(always)]
     unsafe fn load_partial(p: *const f32, n: usize, fill: f32) -> Self {
         _mm512_mask_loadu_ps(_mm512_set1_ps(fill), first(n), p)
+    }
+    #[inline(always)]
+    unsafe fn load_end(p: *const f32, n: usize, fill: f32) -> Self {
+        // The vector that ends at `p + n`, only its last `n` lanes read (masked lanes are not
+        // accessed, so its start may lie before the input: a wrapping pointer).
+        let n = n.clamp(1, 15);
+        _mm512_mask_loadu_ps(_mm512_set1_ps(fill), !first(16 - n), p.wrapping_sub(16 - n))
     }
     type Tail = (__mmask16, __m512);
     #[inline(always)]
