@@ -396,7 +396,7 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
 #[inline(always)]
 unsafe fn block<V: Vector, R: Reduce>(p: *const f32, n: usize, tail: V::Tail) -> V {
     let lanes = V::LANES;
-    if V::ALIGN_NCHW && n >= ALIGN_FROM {
+    if V::ALIGN_LOADS && n >= ALIGN_FROM {
         let h = (lanes - p.addr() / size_of::<f32>() % lanes) % lanes;
         if h > 0 {
             // SAFETY: the caller's range.
@@ -457,7 +457,7 @@ unsafe fn block_aligned<V: Vector, R: Reduce>(p: *const f32, n: usize, h: usize)
     }
 }
 
-/// Rows of at least this many values align their loads (see `Vector::ALIGN_NCHW`).
+/// Rows of at least this many values align their loads (see `Vector::ALIGN_LOADS`).
 const ALIGN_FROM: usize = 1024;
 
 /// Steps `rem` values from `q` (`rem <= U * LANES`, `tail` prepared for `rem % LANES`) into the
@@ -1046,6 +1046,22 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
             let n = (total - pos).min(block);
             let mut acc = [R::init::<V>(); MAX_PERIOD / 4];
             let mut q = img.add(pos);
+            // A start `h` values before a vector-size boundary: those values go to the last
+            // lanes of the last vector (as if a vector started `LANES - h` values before), all
+            // other loads are aligned, and slot `f` of the period sits at `(f - h) % period` in
+            // the states (rotated back below).
+            let h = if V::ALIGN_LOADS && n >= ALIGN_FROM {
+                (lanes - q.addr() / size_of::<f32>() % lanes) % lanes
+            } else {
+                0
+            };
+            if h > 0
+                && let Some(a) = acc.get_mut(nv - 1)
+            {
+                *a = R::step(*a, V::load_end(q, h, R::IDENTITY));
+                q = q.add(h);
+            }
+            let n = n - h;
             for _ in 0..n / period {
                 for (j, a) in acc.iter_mut().enumerate().take(nv) {
                     *a = R::step(*a, V::load(q.add(j * lanes)));
@@ -1063,6 +1079,12 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
             }
             for (j, &a) in acc.iter().enumerate().take(nv) {
                 R::value(a).store(buf.as_mut_ptr().add(j * lanes));
+            }
+            if h > 0
+                && let Some(slots) = buf.get_mut(..period)
+            {
+                // Slot `f` from `(f - h) % period`.
+                slots.rotate_right(h);
             }
             // Fold the row partials by halves: slot f with slot f + period / 2, ...
             let mut len = period;
@@ -1086,7 +1108,7 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
                     *o = R::scalar(*o, *b);
                 }
             }
-            pos += n;
+            pos += n + h;
         }
         for (c, (t, o)) in totals.iter().zip(others.iter()).enumerate().take(channels) {
             out.add(c).write(finish_scalar::<R>(*t, *o, avg, rows));

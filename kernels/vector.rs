@@ -31,12 +31,12 @@ pub(crate) unsafe trait Vector: Copy {
     /// registers when a group's rows need more than the register file: on AVX-512 (16 rows of
     /// 7×7) the rolled loop was 14% faster, on AVX2 the unrolled one 16%.
     const NCHW_ROLLED: bool = false;
-    /// Whether long NCHW rows align their loads: the values before the row's first vector-size
-    /// boundary are loaded on their own ([`Vector::load_end`]), so that all other loads are
-    /// aligned. Worth it where misaligned loads often cost two cache-line reads: AVX-512 and
+    /// Whether long NCHW rows and the NHWC "flat" path (fewer than 8 channels) align their
+    /// loads: the values before the first vector-size boundary are loaded on their own
+    /// ([`Vector::load_end`]), so that all other loads are aligned. Worth it where misaligned loads often cost two cache-line reads: AVX-512 and
     /// AVX2 (`avg` 1.5-1.8x faster on L2-resident rows 16 to 48 bytes past a 64-byte boundary).
     /// Bit-identical either way: see `generic::block_aligned`.
-    const ALIGN_NCHW: bool = false;
+    const ALIGN_LOADS: bool = false;
     /// The result of a lane-wise comparison.
     type Mask: Copy;
     /// Stack scratch for one NHWC channel chunk: `[f32; N]`, `N` channels per chunk (a few

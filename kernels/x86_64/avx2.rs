@@ -45,7 +45,7 @@ unsafe impl Vector for __m256 {
     const EXT_ACCUMULATORS: usize = 2;
     const EXT_TILE: usize = 4;
     const NHWC_GROUP: usize = 8;
-    const ALIGN_NCHW: bool = true;
+    const ALIGN_LOADS: bool = true;
     type Mask = __m256;
     type Chunk = [f32; 512];
 

@@ -77,7 +77,7 @@ unsafe impl Vector for __m512 {
     const EXT_TILE: usize = 8;
     const NHWC_GROUP: usize = 8;
     const NCHW_ROLLED: bool = true;
-    const ALIGN_NCHW: bool = true;
+    const ALIGN_LOADS: bool = true;
     type Mask = __mmask16;
     type Chunk = [f32; 1024];
 
