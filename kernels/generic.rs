@@ -9,7 +9,7 @@ use super::canon::{
     TERMS_PER_PARTIAL, canonical, maximum, minimum,
 };
 use super::vector::{Vector, load4};
-use super::{Dims, Op};
+use super::{Dims, Op, to_boundary};
 
 /// The most lanes of any path.
 const MAX_LANES: usize = 16;
@@ -385,30 +385,69 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
     }
 }
 
-/// One NCHW block: `n` values (`1 <= n`, at most `NCHW_BLOCK` for the sum) from `p` into `U = R::accumulators()`
-/// states, value `i` in lane `i % LANES` of state `(i / LANES) % U` (for the sum: partial
-/// `i % 64`), then the states folded by halves (`s[j]` with `s[j + U/2]`, ...) to one.
-/// `tail` must be prepared for `n % LANES` values (when that is not zero). (Short rows go
-/// straight to [`steps`] instead.)
+/// One NCHW block: `n` values (`1 <= n`, at most `NCHW_BLOCK` for the sum) from `p` into
+/// `U = R::accumulators()` states, value `i` in lane `i % LANES` of state `(i / LANES) % U` (for
+/// the sum: partial `i % 64`), then the states folded by halves (`s[j]` with `s[j + U/2]`, ...)
+/// to one. `tail` must be prepared for `n % LANES` values (when that is not zero). (Short rows
+/// go straight to [`steps`] instead.)
+///
+/// On paths with `Vector::ALIGN_LOADS`, a block of at least `ALIGN_FROM` values that starts `h`
+/// values before a vector-size boundary (`0 < h < LANES`) loads those `h` on their own, into
+/// the last lanes of state `U - 1` (as if a vector started `LANES - h` values before `p`), and
+/// every other load aligned: value `i` then goes to lane `(i - h) % LANES` of state
+/// `((i - h) / LANES) % U`. For the sum, state lane `(j, t)` holds canonical partial
+/// `(LANES * j + t + h) % 64`, its values added in the canonical order: the 64 partials sit
+/// rotated by `h` on their ring. The fold by halves adds partial `k` to partial `k + 32 (mod
+/// 64)`, then `k` to `k + 16 (mod 32)`, ..., antipodal pairs at every level, which a rotation
+/// maps to the same pairs: it gives the canonical block sum bit for bit with no rotation back.
+/// (Max / min do not depend on the order at all.)
 ///
 /// # Safety
 /// `p..p + n` readable.
 #[inline(always)]
 unsafe fn block<V: Vector, R: Reduce>(p: *const f32, n: usize, tail: V::Tail) -> V {
     let lanes = V::LANES;
+    // SAFETY: the caller's obligation (the path's CPU features) is passed on.
+    let mut acc = [unsafe { R::init::<V>() }; MAX_ACC];
     if V::ALIGN_LOADS && n >= ALIGN_FROM {
-        let h = (lanes - p.addr() / size_of::<f32>() % lanes) % lanes;
+        let h = to_boundary(p, lanes);
+        // (Its own return, not a shifted start in the code below: the short rows of
+        // `nchw_groups` run that code, and a run-time `h` there made 14x14 maps 4-16% slower.)
         if h > 0 {
-            // SAFETY: the caller's range.
-            return unsafe { block_aligned::<V, R>(p, n, h) };
+            let u = R::accumulators::<V>();
+            // SAFETY: `p..p + h` and `p + h..p + n` are inside the caller's range.
+            unsafe {
+                if let Some(a) = acc.get_mut(u - 1) {
+                    *a = R::step(*a, V::load_end(p, h, R::IDENTITY));
+                }
+                let m = n - h;
+                let tail = V::tail((m % lanes).max(1), R::IDENTITY);
+                return rounds::<V, R>(acc, p.add(h), m, tail);
+            }
         }
     }
+    // SAFETY: the caller's range.
+    unsafe { rounds::<V, R>(acc, p, n, tail) }
+}
+
+/// The rest of [`block`]: `n` values from `p` into the states `acc` by whole rounds of
+/// `U` vectors (vector `k` into state `k % U`), then the remainder, then the fold.
+///
+/// # Safety
+/// `p..p + n` readable; `tail` prepared for `n % LANES`.
+#[inline(always)]
+unsafe fn rounds<V: Vector, R: Reduce>(
+    mut acc: [R::Acc<V>; MAX_ACC],
+    p: *const f32,
+    n: usize,
+    tail: V::Tail,
+) -> V {
+    let lanes = V::LANES;
     let u = R::accumulators::<V>();
     let round = u * lanes;
     // SAFETY: (for this whole block) loads stay below `p + n`: full rounds cover
     // `n / round * round` values, the remainder the rest (see `remainder`).
     unsafe {
-        let mut acc = [R::init::<V>(); MAX_ACC];
         let mut q = p;
         for _ in 0..n / round {
             for (j, a) in acc.iter_mut().enumerate().take(u) {
@@ -417,43 +456,6 @@ unsafe fn block<V: Vector, R: Reduce>(p: *const f32, n: usize, tail: V::Tail) ->
             q = q.add(round);
         }
         remainder::<V, R>(acc, q, n % round, tail)
-    }
-}
-
-/// [`block`] for a start `p` that is `h` values (`0 < h < LANES`) before a vector-size
-/// boundary, with every load but the first aligned: value `i` goes to lane `(i - h) % LANES` of
-/// state `((i - h) / LANES) % U` (the first `h` values to the last lanes of state `U - 1`, as if
-/// a vector started `LANES - h` values before `p`). For the sum, state lane `(j, t)` then holds
-/// canonical partial `(LANES * j + t + h) % 64`, its values added in the canonical order: the
-/// 64 partials sit rotated by `h` on their ring. The fold by halves adds partial `k` to partial
-/// `k + 32 (mod 64)`, then `k` to `k + 16 (mod 32)`, ..., antipodal pairs at every level,
-/// which a rotation maps to the same pairs: it gives the canonical block sum bit for bit with
-/// no rotation back. (Max / min do not depend on the order at all.)
-///
-/// # Safety
-/// `p..p + n` readable, `h <= n`.
-#[inline(always)]
-unsafe fn block_aligned<V: Vector, R: Reduce>(p: *const f32, n: usize, h: usize) -> V {
-    let lanes = V::LANES;
-    let u = R::accumulators::<V>();
-    let round = u * lanes;
-    // SAFETY: (for this whole block) the loads stay inside `p..p + n`: the first `h` values,
-    // then full rounds and the remainder of the other `n - h` (see `remainder`).
-    unsafe {
-        let mut acc = [R::init::<V>(); MAX_ACC];
-        if let Some(a) = acc.get_mut(u - 1) {
-            *a = R::step(*a, V::load_end(p, h, R::IDENTITY));
-        }
-        let mut q = p.add(h);
-        let m = n - h;
-        for _ in 0..m / round {
-            for (j, a) in acc.iter_mut().enumerate().take(u) {
-                *a = R::step(*a, V::load(q.add(j * lanes)));
-            }
-            q = q.add(round);
-        }
-        let rem = m % round;
-        remainder::<V, R>(acc, q, rem, V::tail((rem % lanes).max(1), R::IDENTITY))
     }
 }
 
@@ -727,13 +729,12 @@ unsafe fn nhwc_op<V: Vector, R: Reduce>(
             // loads are aligned: a misaligned AVX-512 load touches two cache lines. (Chunks do
             // not change the results: each channel is reduced on its own.)
             let width = core::mem::size_of::<V::Chunk>() / core::mem::size_of::<f32>();
-            let vbytes = V::LANES * size_of::<f32>();
-            let align = channels % V::LANES == 0 && (img as usize).is_multiple_of(size_of::<f32>());
+            let align = channels.is_multiple_of(V::LANES);
             let mut c = 0;
             while c < channels {
                 let w = (channels - c).min(width);
                 let lead = if align {
-                    (vbytes - img.add(c) as usize % vbytes) % vbytes / size_of::<f32>()
+                    to_boundary(img.add(c), V::LANES)
                 } else {
                     0
                 };
@@ -1037,8 +1038,8 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
     let mut totals = [Compensated::NEW; NHWC_FLAT_BELOW];
     let mut others = [R::IDENTITY; NHWC_FLAT_BELOW];
     let mut buf = [0.0f32; MAX_PERIOD];
-    // SAFETY: (for this whole block) loads stay below `img + total` (full periods, then `rem` values in
-    // at most `nv` vectors); stores to `buf` stay below `period <= MAX_PERIOD`; `out` gets
+    // SAFETY: (for this whole block) loads stay below `img + total` (per block: the `h` values
+    // before a vector boundary, full periods, then `rem` values in at most `nv` vectors); stores to `buf` stay below `period <= MAX_PERIOD`; `out` gets
     // `channels` values.
     unsafe {
         let mut pos = 0;
@@ -1051,7 +1052,7 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
             // other loads are aligned, and slot `f` of the period sits at `(f - h) % period` in
             // the states (rotated back below).
             let h = if V::ALIGN_LOADS && n >= ALIGN_FROM {
-                (lanes - q.addr() / size_of::<f32>() % lanes) % lanes
+                to_boundary(q, lanes)
             } else {
                 0
             };
@@ -1061,14 +1062,14 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
                 *a = R::step(*a, V::load_end(q, h, R::IDENTITY));
                 q = q.add(h);
             }
-            let n = n - h;
-            for _ in 0..n / period {
+            let m = n - h;
+            for _ in 0..m / period {
                 for (j, a) in acc.iter_mut().enumerate().take(nv) {
                     *a = R::step(*a, V::load(q.add(j * lanes)));
                 }
                 q = q.add(period);
             }
-            let rem = n % period;
+            let rem = m % period;
             for (j, a) in acc.iter_mut().enumerate().take(nv) {
                 let off = j * lanes;
                 if rem >= off + lanes {
@@ -1108,7 +1109,7 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
                     *o = R::scalar(*o, *b);
                 }
             }
-            pos += n + h;
+            pos += n;
         }
         for (c, (t, o)) in totals.iter().zip(others.iter()).enumerate().take(channels) {
             out.add(c).write(finish_scalar::<R>(*t, *o, avg, rows));

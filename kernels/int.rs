@@ -527,8 +527,7 @@ unsafe fn nchw_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut I
             // them (masked; the vector starts inside the input), so that all its other loads
             // are aligned: a misaligned AVX-512 load touches two cache lines (1.4x the time on
             // an L2-resident 1x64x112x112 int8 map here).
-            let vbytes = l * size_of::<T>();
-            let h = (vbytes - p.addr() % vbytes) % vbytes / size_of::<T>();
+            let h = super::to_boundary(p, l);
             let (mut i, head) = if h > 0 && n >= 4 * l + h && o + h >= l {
                 a = V::hsum_add(a, V::load(p.add(h).sub(l)).and(last::<T, V>(h)));
                 (h, 1)

@@ -281,3 +281,12 @@ pub(crate) fn set_detected(k: &'static Kernels) {
         core::sync::atomic::Ordering::Relaxed,
     );
 }
+
+/// The number of `T` values from `p` to the next boundary of a `lanes`-value vector (0 when
+/// `p` is on one): what the kernels load on their own before their aligned loads. Only the
+/// address is used (`p` is an element of a `[T]`, so it is aligned for `T`).
+#[inline(always)]
+pub(crate) fn to_boundary<T>(p: *const T, lanes: usize) -> usize {
+    let bytes = lanes * size_of::<T>();
+    (bytes - p.addr() % bytes) % bytes / size_of::<T>()
+}

@@ -33,9 +33,10 @@ pub(crate) unsafe trait Vector: Copy {
     const NCHW_ROLLED: bool = false;
     /// Whether long NCHW rows and the NHWC "flat" path (fewer than 8 channels) align their
     /// loads: the values before the first vector-size boundary are loaded on their own
-    /// ([`Vector::load_end`]), so that all other loads are aligned. Worth it where misaligned loads often cost two cache-line reads: AVX-512 and
-    /// AVX2 (`avg` 1.5-1.8x faster on L2-resident rows 16 to 48 bytes past a 64-byte boundary).
-    /// Bit-identical either way: see `generic::block_aligned`.
+    /// ([`Vector::load_end`]), so that all other loads are aligned. Worth it where misaligned
+    /// loads often cost two cache-line reads: AVX-512 and AVX2 (`avg` 1.5-1.8x faster on
+    /// L2-resident rows 16 to 48 bytes past a 64-byte boundary). Bit-identical either way: see
+    /// `generic::block`.
     const ALIGN_LOADS: bool = false;
     /// The result of a lane-wise comparison.
     type Mask: Copy;
