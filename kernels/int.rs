@@ -111,9 +111,7 @@ impl<T: Int> IntOut<'_, T> {
             IntOut::Avg { out, div, lo, hi } => {
                 let (div, lo, hi) = (*div, *lo, *hi);
                 if let Some(out) = out.get_mut(start..) {
-                    for (o, &v) in out.iter_mut().zip(vals) {
-                        *o = T::from_i32(div.round_half_away(v).max(lo).min(hi));
-                    }
+                    div.map(out, vals, |q| T::from_i32(q.max(lo).min(hi)));
                 }
             }
             IntOut::Mean { out, step } => {
@@ -140,26 +138,49 @@ impl<T: Int> IntOut<'_, T> {
 /// is within `2^-21` of `a / n`, so its truncation is `floor(a / n)` or one off, and the exact
 /// remainder `a - q n` (in `f64`, exact below `2^53`) says which. Branch-free, so the loops that
 /// use it vectorize.
+///
+/// When every dividend is small enough (`a + n < 2^23`: `i8` maps of up to 64 776 values,
+/// `u8` ones of up to 32 704, `i16` ones of up to 255), the same steps run in `f32`, twice as many lanes per
+/// vector: the relative error of `a * (1 / n)` is then below `2^-23`, its absolute error below
+/// `1 / n`, and `a - q n` is exact in `f32` (integers below `2^24`). On 7x7 int8 maps the
+/// division was a quarter of the time of an `avg` call in `f64`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Divider {
     n: f64,
     inv: f64,
     half: f64,
+    narrow: Option<NarrowDivider>,
+}
+
+/// The `f32` constants of a [`Divider`] whose dividends all fit.
+#[derive(Clone, Copy, Debug)]
+struct NarrowDivider {
+    n: f32,
+    inv: f32,
+    half: f32,
 }
 
 impl Divider {
-    /// A divider by `n`, `1 <= n <= 2^24`.
-    pub(crate) fn new(n: u32) -> Divider {
+    /// A divider by `n`, `1 <= n <= 2^24`, of sums of `n` values of magnitude at most
+    /// `largest`.
+    pub(crate) fn new(n: u32, largest: u32) -> Divider {
         let n = n.max(1);
+        let bound = u64::from(largest) * u64::from(n) + u64::from(n / 2) + u64::from(n);
         Divider {
             n: f64::from(n),
             inv: 1.0 / f64::from(n),
             half: f64::from(n / 2),
+            // `n < 2^23` here, so the conversions are exact.
+            narrow: (bound < 1 << 23).then(|| NarrowDivider {
+                n: n as f32,
+                inv: 1.0 / n as f32,
+                half: (n / 2) as f32,
+            }),
         }
     }
 
     /// `acc > 0 ? (acc + n/2) / n : (acc - n/2) / n` with C's truncating division (TFLite's
-    /// AVERAGE_POOL_2D rounding: half away from zero).
+    /// AVERAGE_POOL_2D rounding: half away from zero), for any `acc`.
     #[inline(always)]
     pub(crate) fn round_half_away(self, acc: i32) -> i32 {
         let a = f64::from(acc.unsigned_abs()) + self.half;
@@ -172,6 +193,30 @@ impl Divider {
         let r = a - f64::from(q) * self.n;
         let q = q + i32::from(r >= self.n) - i32::from(r < 0.0);
         if acc > 0 { q } else { q.wrapping_neg() }
+    }
+
+    /// Writes `f(round_half_away(v))` for each pair of `out` and `vals`, in `f32` when the
+    /// divider allows it (the dividends are then exact sums of `n` values of at most `largest`,
+    /// as [`Divider::new`] was told).
+    #[inline(always)]
+    fn map<O>(self, out: &mut [O], vals: &[i32], f: impl Fn(i32) -> O) {
+        if let Some(d) = self.narrow {
+            for (o, &acc) in out.iter_mut().zip(vals) {
+                // `|acc| + n / 2 < 2^23`: exact in `f32`.
+                let a = acc.unsigned_abs() as f32 + d.half;
+                let q = (a * d.inv).min(2_147_483_520.0);
+                // SAFETY: `q` is finite and in `0..2^31` (the `min` keeps it so even for an
+                // `acc` outside the divider's bound, whose result would just be wrong).
+                let q: i32 = unsafe { q.to_int_unchecked() };
+                let r = a - q as f32 * d.n;
+                let q = q + i32::from(r >= d.n) - i32::from(r < 0.0);
+                *o = f(if acc > 0 { q } else { q.wrapping_neg() });
+            }
+        } else {
+            for (o, &acc) in out.iter_mut().zip(vals) {
+                *o = f(self.round_half_away(acc));
+            }
+        }
     }
 }
 

@@ -429,7 +429,12 @@ macro_rules! int_element {
                     IntOut::Avg {
                         out,
                         // `n <= MAX_SPATIAL < 2^32`.
-                        div: Divider::new(n as u32),
+                        div: Divider::new(
+                            n as u32,
+                            i32::from(<$t>::MIN)
+                                .unsigned_abs()
+                                .max(i32::from(<$t>::MAX).unsigned_abs()),
+                        ),
                         lo: i32::from(min),
                         hi: i32::from(max),
                     }

@@ -576,47 +576,54 @@ fn errors() {
     }
 }
 
-/// `avg` at the rounding boundaries (`acc = k n ± n/2`, ±1) for many `n`: the division by `n`
-/// without an integer divide must be exact everywhere.
+/// `avg` at the rounding boundaries (`acc = k n ± n/2`, ±1) for many `n` and every type: the
+/// division by `n` without an integer divide (in `f32` or `f64`, depending on the type and `n`)
+/// must be exact everywhere, in particular at the largest `n` of each precision.
 #[test]
 fn avg_rounding_boundaries() {
-    let mut rng = Rng(99);
-    for n in [
-        1usize, 2, 3, 5, 7, 49, 196, 255, 256, 257, 3136, 12544, 65535, 65536,
-    ] {
-        for _ in 0..40 {
-            let k = rng.below(65536) as i64 - 32768;
-            let offs = [
-                -(n as i64) / 2 - 1,
-                -(n as i64) / 2,
-                0,
-                (n as i64) / 2,
-                (n as i64) / 2 + 1,
-            ];
-            for off in offs {
-                let target = k * n as i64 + off;
-                if target < -32768 * n as i64 || target > 32767 * n as i64 {
-                    continue;
-                }
-                // n values of i16 summing to `target`: spread evenly, the remainder one by one.
-                let base = target.div_euclid(n as i64);
-                let extra = target.rem_euclid(n as i64) as usize;
-                let input: Vec<i16> = (0..n)
-                    .map(|i| (base + i64::from(i < extra)) as i16)
-                    .collect();
-                let row: Vec<i32> = input.iter().map(|&v| i32::from(v)).collect();
-                for p in paths() {
-                    let mut out = [0i16];
-                    p.avg(&input, Shape::new(1, 1, n), Layout::Nchw, &mut out)
-                        .unwrap();
-                    assert_eq!(
-                        i32::from(out[0]),
-                        model_avg(&row),
-                        "{:?} n={n} sum={target}",
-                        p.isa()
-                    );
+    fn check<T: TestInt>(sizes: &[usize]) {
+        let mut rng = Rng(99);
+        let (lo, hi) = (T::MIN as i64, T::MAX as i64);
+        for &n in sizes {
+            let ni = n as i64;
+            // The quotients of the extreme sums, and random ones.
+            let mut ks = vec![lo, lo + 1, hi - 1, hi, 0, -1, 1];
+            ks.extend((0..30).map(|_| lo + rng.below((hi - lo + 1) as u64) as i64));
+            for k in ks {
+                for off in [-ni / 2 - 1, -ni / 2, 0, ni / 2, ni / 2 + 1] {
+                    let target = k * ni + off;
+                    if target < lo * ni || target > hi * ni {
+                        continue;
+                    }
+                    // n values summing to `target`: spread evenly, the remainder one by one.
+                    let base = target.div_euclid(ni);
+                    let extra = target.rem_euclid(ni) as usize;
+                    let input: Vec<T> = (0..n)
+                        .map(|i| T::from((base + i64::from(i < extra)) as i32))
+                        .collect();
+                    let row: Vec<i32> = input.iter().map(|&v| v.to()).collect();
+                    for p in paths() {
+                        let mut out = [T::default()];
+                        p.avg(&input, Shape::new(1, 1, n), Layout::Nchw, &mut out)
+                            .unwrap();
+                        assert_eq!(
+                            out[0].to(),
+                            model_avg(&row),
+                            "{:?} {} n={n} sum={target}",
+                            p.isa(),
+                            std::any::type_name::<T>()
+                        );
+                    }
                 }
             }
         }
     }
+    let common = [1usize, 2, 3, 5, 7, 49, 196, 254, 255, 256, 257, 3136, 12544];
+    check::<i16>(&common);
+    check::<i16>(&[65535, 65536]);
+    check::<i8>(&common);
+    // The last `n` of the `f32` division and the first of the `f64` one.
+    check::<i8>(&[64775, 64776, 64777, 65536, 262_144]);
+    check::<u8>(&common);
+    check::<u8>(&[32703, 32704, 32705, 32768, 131_072]);
 }
