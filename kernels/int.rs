@@ -781,8 +781,15 @@ unsafe fn ext_step<T: Int, V: IntVector<T>, const MAX: bool>(a: V, b: V) -> V {
 
 /// Lanes of the NHWC scratch rows (`i32` sums or `T` extremes on the stack).
 const CHUNK: usize = 512;
-/// NHWC rows summed in registers before they are spilled to the scratch row.
+/// NHWC rows summed in registers before they are spilled to the scratch row, in inputs larger
+/// than [`CACHED`].
 const GROUP: usize = 16;
+/// The input size in bytes up to which NHWC sums take as many rows per spill as the narrow
+/// lanes allow (`LSUM_ROWS`): inputs this small are usually still in the L2 cache (they are in
+/// the benchmarks), where spilling every 16 rows cost 10-20% (1x64x112x112, 1x512x14x14,
+/// 1x3x224x224, 1x1280x7x7 int8 `avg` 1.1-1.2x faster without); on a memory-bound 8x256x56x56
+/// the long groups were 6-7% slower (one pass per two vectors over many rows).
+const CACHED: usize = 1 << 20;
 
 /// How NHWC rows are read: `k` consecutive positions form one row of `k * channels` values when
 /// the channels are few (lane `j` then always holds channel `j mod channels`), so that narrow
@@ -870,7 +877,11 @@ unsafe fn sum_rows<T: Int, V: IntVector<T>>(
     let base = input.as_ptr();
     let full = width / l;
     let part = width % l;
-    let g = V::LSUM_ROWS.min(GROUP);
+    let g = if len.saturating_mul(size_of::<T>()) <= CACHED {
+        V::LSUM_ROWS.max(1)
+    } else {
+        V::LSUM_ROWS.min(GROUP)
+    };
     let mut r0 = 0;
     while r0 < rows {
         let gr = (rows - r0).min(g);

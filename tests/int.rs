@@ -495,6 +495,44 @@ fn sums_are_exact_up_to_the_limit() {
     check::<u8>(255, 8_421_504, 255 * 8_421_504);
 }
 
+/// NHWC inputs small enough for the kernels' long row groups (up to 256 rows in narrow lanes
+/// before a spill), with more rows than that, all at an extreme: the narrow sums reach their
+/// limit and must not wrap, on every path.
+#[test]
+fn nhwc_long_row_groups_do_not_overflow() {
+    fn check<T: TestInt>() {
+        // (channels, spatial): at least 257 rows of whatever width each plan reads.
+        for (c, s) in [
+            (1, 150_000),
+            (3, 50_000),
+            (64, 2_100),
+            (100, 600),
+            (300, 600),
+        ] {
+            if T::MAX == 32767 && s > 1 << 16 {
+                continue; // over i16's spatial limit (and its narrow sums are i32 anyway)
+            }
+            for v in [T::MIN, T::MAX] {
+                let input = vec![T::from(v); c * s];
+                let shape = Shape::new(1, c, s);
+                for p in paths() {
+                    let sums = run(p, IntOp::Sum, &input, shape, Layout::Nhwc).unwrap();
+                    let avg = run(p, IntOp::Avg, &input, shape, Layout::Nhwc).unwrap();
+                    for ch in 0..c {
+                        let what =
+                            format!("{:?} {} c={c} s={s}", p.isa(), std::any::type_name::<T>());
+                        assert_eq!(i64::from(sums[ch]), i64::from(v) * s as i64, "{what}");
+                        assert_eq!(avg[ch], v, "{what}");
+                    }
+                }
+            }
+        }
+    }
+    check::<i8>();
+    check::<u8>();
+    check::<i16>();
+}
+
 #[test]
 fn errors() {
     let p = Pooler::detect();
