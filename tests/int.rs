@@ -188,7 +188,7 @@ impl Arbitrary for Case {
         let mut channels = match pick(g, 3) {
             0 => 1 + pick(g, 8),
             1 => 1 + pick(g, 70),
-            _ => 1 + pick(g, 600),
+            _ => 1 + pick(g, 1100),
         };
         let batch = 1 + pick(g, 3);
         while batch * channels * spatial > 150_000 && channels > 1 {
@@ -508,6 +508,7 @@ fn nhwc_long_row_groups_do_not_overflow() {
             (64, 2_100),
             (100, 600),
             (300, 600),
+            (1100, 300),
         ] {
             if T::MAX == 32767 && s > 1 << 16 {
                 continue; // over i16's spatial limit (and its narrow sums are i32 anyway)
