@@ -449,6 +449,39 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     /// # Safety
     /// `p..p + LANES` must be readable and writable.
     unsafe fn lsum_spill(acc: Self::Lsum, p: *mut i32);
+
+    /// Whether the kernels should read NHWC rows whose loads are all aligned through the
+    /// `lsum_pair_*` methods (a second layout of the lane sums, cheaper per vector but slower
+    /// than the plain one when the loads straddle cache lines). An `Lsum` started by one family
+    /// goes only through that family.
+    const LSUM_PAIRS_ALIGNED: bool = false;
+    /// [`IntVector::lsum_load_add2`] in the pair layout.
+    ///
+    /// # Safety
+    /// `p..p + LANES` and `q..q + LANES` must be readable.
+    #[inline(always)]
+    unsafe fn lsum_pair_load_add2(acc: Self::Lsum, p: *const T, q: *const T) -> Self::Lsum {
+        // SAFETY: forwarded contract.
+        unsafe { Self::lsum_load_add2(acc, p, q) }
+    }
+    /// [`IntVector::lsum_load_add`] in the pair layout.
+    ///
+    /// # Safety
+    /// `p..p + LANES` must be readable.
+    #[inline(always)]
+    unsafe fn lsum_pair_load_add(acc: Self::Lsum, p: *const T) -> Self::Lsum {
+        // SAFETY: forwarded contract.
+        unsafe { Self::lsum_load_add(acc, p) }
+    }
+    /// [`IntVector::lsum_spill`] from the pair layout.
+    ///
+    /// # Safety
+    /// `p..p + LANES` must be readable and writable.
+    #[inline(always)]
+    unsafe fn lsum_pair_spill(acc: Self::Lsum, p: *mut i32) {
+        // SAFETY: forwarded contract.
+        unsafe { Self::lsum_spill(acc, p) }
+    }
 }
 
 /// Bytes of all-zero, all-one, all-zero: lane masks are read from it (see [`first`], [`last`]).
@@ -951,13 +984,42 @@ unsafe fn sum_rows<T: Int, V: IntVector<T>>(
 
 /// The body of [`sum_rows`] without the wrap: `dst[j] += Σ_r input[o + r * stride + j]` for
 /// `r < rows`, `j < width`, in groups of `g` rows: pairs of whole vectors, a last whole vector,
-/// a partial column.
+/// a partial column. The whole vectors go through the pair layout of the lane sums when the
+/// path prefers it and every one of those loads is aligned.
 ///
 /// # Safety
 /// Every `o + r * stride + j` (`r < rows`, `j < width`) is inside `input`; `dst..dst + width`
 /// readable and writable; `1 <= g <= LSUM_ROWS`.
 #[inline(always)]
 unsafe fn sum_columns<T: Int, V: IntVector<T>>(
+    input: &[T],
+    o: usize,
+    stride: usize,
+    rows: usize,
+    width: usize,
+    g: usize,
+    dst: *mut i32,
+) {
+    let l = V::LANES;
+    // Only the address is used.
+    let start = input.as_ptr().wrapping_add(o);
+    let aligned = stride.is_multiple_of(l) && super::to_boundary(start, l) == 0;
+    // SAFETY: forwarded contract.
+    unsafe {
+        if V::LSUM_PAIRS_ALIGNED && aligned {
+            sum_columns_in::<T, V, true>(input, o, stride, rows, width, g, dst);
+        } else {
+            sum_columns_in::<T, V, false>(input, o, stride, rows, width, g, dst);
+        }
+    }
+}
+
+/// [`sum_columns`] in the pair layout (`P`) or the plain one.
+///
+/// # Safety
+/// As for [`sum_columns`].
+#[inline(always)]
+unsafe fn sum_columns_in<T: Int, V: IntVector<T>, const P: bool>(
     input: &[T],
     o: usize,
     stride: usize,
@@ -983,24 +1045,24 @@ unsafe fn sum_columns<T: Int, V: IntVector<T>>(
                 let p = p0.add(v * l);
                 // A whole group has a constant trip count, which the compiler unrolls.
                 let (a, b) = if gr == GROUP {
-                    group_pair::<T, V>(p, stride, GROUP)
+                    group_pair::<T, V, P>(p, stride, GROUP)
                 } else {
-                    group_pair::<T, V>(p, stride, gr)
+                    group_pair::<T, V, P>(p, stride, gr)
                 };
-                V::lsum_spill(a, dst.add(v * l));
-                V::lsum_spill(b, dst.add(v * l + l));
+                spill::<T, V, P>(a, dst.add(v * l));
+                spill::<T, V, P>(b, dst.add(v * l + l));
                 v += 2;
             }
             if v < full {
                 let p = p0.add(v * l);
                 let mut a = V::lsum_zero();
                 for r in 0..gr / 2 {
-                    a = V::lsum_load_add2(a, p.add(2 * r * stride), p.add((2 * r + 1) * stride));
+                    a = add2::<T, V, P>(a, p.add(2 * r * stride), p.add((2 * r + 1) * stride));
                 }
                 if gr % 2 == 1 {
-                    a = V::lsum_load_add(a, p.add((gr - 1) * stride));
+                    a = add1::<T, V, P>(a, p.add((gr - 1) * stride));
                 }
-                V::lsum_spill(a, dst.add(v * l));
+                spill::<T, V, P>(a, dst.add(v * l));
             }
             if part > 0 {
                 let at = o + r0 * stride + full * l;
@@ -1008,6 +1070,59 @@ unsafe fn sum_columns<T: Int, V: IntVector<T>>(
             }
         }
         r0 += gr;
+    }
+}
+
+/// `lsum_load_add2` in the pair layout (`P`) or the plain one. (Functions, not closures:
+/// closures do not get the target features of the entry point.)
+///
+/// # Safety
+/// As for [`IntVector::lsum_load_add2`].
+#[inline(always)]
+unsafe fn add2<T: Int, V: IntVector<T>, const P: bool>(
+    acc: V::Lsum,
+    p: *const T,
+    q: *const T,
+) -> V::Lsum {
+    // SAFETY: forwarded contract.
+    unsafe {
+        if P {
+            V::lsum_pair_load_add2(acc, p, q)
+        } else {
+            V::lsum_load_add2(acc, p, q)
+        }
+    }
+}
+
+/// `lsum_load_add` in the pair layout (`P`) or the plain one.
+///
+/// # Safety
+/// As for [`IntVector::lsum_load_add`].
+#[inline(always)]
+unsafe fn add1<T: Int, V: IntVector<T>, const P: bool>(acc: V::Lsum, p: *const T) -> V::Lsum {
+    // SAFETY: forwarded contract.
+    unsafe {
+        if P {
+            V::lsum_pair_load_add(acc, p)
+        } else {
+            V::lsum_load_add(acc, p)
+        }
+    }
+}
+
+/// `lsum_spill` from the pair layout (`P`) or the plain one.
+///
+/// # Safety
+/// As for [`IntVector::lsum_spill`].
+#[inline(always)]
+unsafe fn spill<T: Int, V: IntVector<T>, const P: bool>(acc: V::Lsum, p: *mut i32) {
+    // SAFETY: forwarded contract.
+    unsafe {
+        if P {
+            V::lsum_pair_spill(acc, p)
+        } else {
+            V::lsum_spill(acc, p)
+        }
     }
 }
 
@@ -1049,12 +1164,13 @@ unsafe fn partial_column<T: Int, V: IntVector<T>>(
     }
 }
 
-/// The lane sums of two adjacent vectors over `rows` rows `stride` apart.
+/// The lane sums of two adjacent vectors over `rows` rows `stride` apart, in the pair layout
+/// (`P`) or the plain one.
 ///
 /// # Safety
 /// `p + r * stride .. + 2 * LANES` readable for every `r < rows`; `rows <= LSUM_ROWS`.
 #[inline(always)]
-unsafe fn group_pair<T: Int, V: IntVector<T>>(
+unsafe fn group_pair<T: Int, V: IntVector<T>, const P: bool>(
     p: *const T,
     stride: usize,
     rows: usize,
@@ -1064,13 +1180,13 @@ unsafe fn group_pair<T: Int, V: IntVector<T>>(
         let (mut a, mut b) = (V::lsum_zero(), V::lsum_zero());
         for r in 0..rows / 2 {
             let (p0, p1) = (p.add(2 * r * stride), p.add((2 * r + 1) * stride));
-            a = V::lsum_load_add2(a, p0, p1);
-            b = V::lsum_load_add2(b, p0.add(V::LANES), p1.add(V::LANES));
+            a = add2::<T, V, P>(a, p0, p1);
+            b = add2::<T, V, P>(b, p0.add(V::LANES), p1.add(V::LANES));
         }
         if rows % 2 == 1 {
             let q = p.add((rows - 1) * stride);
-            a = V::lsum_load_add(a, q);
-            b = V::lsum_load_add(b, q.add(V::LANES));
+            a = add1::<T, V, P>(a, q);
+            b = add1::<T, V, P>(b, q.add(V::LANES));
         }
         (a, b)
     }
