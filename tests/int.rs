@@ -509,6 +509,7 @@ fn nhwc_long_row_groups_do_not_overflow() {
             (100, 600),
             (300, 600),
             (1100, 300),
+            (1280, 300),
         ] {
             if T::MAX == 32767 && s > 1 << 16 {
                 continue; // over i16's spatial limit (and its narrow sums are i32 anyway)
