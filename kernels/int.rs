@@ -989,24 +989,35 @@ unsafe fn sum_rows<T: Int, V: IntVector<T>, const N: usize>(
     // `width <= N` lanes.
     unsafe {
         if h == 0 {
-            sum_columns::<T, V>(input, o, stride, rows, width, g, dst);
+            sum_columns::<T, V>(input, o, stride, rows, width, g, dst, dst);
             return;
         }
-        // Group by group (one pass over the rows, as the prefetchers like it): the columns,
-        // then the wrap vectors (but the last row's).
-        let wrap = o + h + width - l;
+        // Group by group (one pass over the rows, as the prefetchers like it): every column
+        // of the stream, the wrapping one last, its sums kept apart (`tmp`) and then
+        // distributed to the channels they belong to; the last row without its wrapping vector.
         let mut r0 = 0;
         while r0 < rows {
             let gr = (rows - r0).min(g);
             let o0 = o + h + r0 * stride;
-            sum_columns::<T, V>(input, o0, stride, gr, width - l, g, dst.add(h));
             let wr = if r0 + gr == rows { gr - 1 } else { gr };
-            let mut a = V::lsum_zero();
-            for r in 0..wr {
-                a = V::lsum_load_add(a, base.add(wrap + (r0 + r) * stride));
-            }
             let mut tmp = [0i32; 64];
-            V::lsum_spill(a, tmp.as_mut_ptr());
+            if wr > 0 {
+                sum_columns::<T, V>(
+                    input,
+                    o0,
+                    stride,
+                    wr,
+                    width,
+                    g,
+                    dst.add(h),
+                    tmp.as_mut_ptr(),
+                );
+            }
+            if wr < gr {
+                let ol = o0 + wr * stride;
+                let d = dst.add(h);
+                sum_columns::<T, V>(input, ol, stride, 1, width - l, g, d, d);
+            }
             for (j, t) in tmp.iter().take(l).enumerate() {
                 let c = if j < l - h {
                     width - l + h + j
@@ -1023,15 +1034,18 @@ unsafe fn sum_rows<T: Int, V: IntVector<T>, const N: usize>(
     }
 }
 
-/// The body of [`sum_rows`] without the wrap: `dst[j] += Σ_r input[o + r * stride + j]` for
-/// `r < rows`, `j < width`, in groups of `g` rows: pairs of whole vectors, a last whole vector,
-/// a partial column. The whole vectors go through the pair layout of the lane sums when the
-/// path prefers it and every one of those loads is aligned.
+/// The body of [`sum_rows`]: `dst[j] += Σ_r input[o + r * stride + j]` for `r < rows`,
+/// `j < width`, in groups of `g` rows: pairs of whole vectors, a last whole vector, a partial
+/// column; the sums of the last whole vector go to `wrap` instead when `wrap != dst` (the
+/// wrapping column of [`sum_rows`], `width` then a whole number of vectors). The whole vectors
+/// go through the pair layout of the lane sums when the path prefers it and every one of those
+/// loads is aligned.
 ///
 /// # Safety
 /// Every `o + r * stride + j` (`r < rows`, `j < width`) is inside `input`; `dst..dst + width`
-/// readable and writable; `1 <= g <= LSUM_ROWS`.
+/// readable and writable, and `wrap..wrap + LANES` if `wrap != dst`; `1 <= g <= LSUM_ROWS`.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 unsafe fn sum_columns<T: Int, V: IntVector<T>>(
     input: &[T],
     o: usize,
@@ -1040,6 +1054,7 @@ unsafe fn sum_columns<T: Int, V: IntVector<T>>(
     width: usize,
     g: usize,
     dst: *mut i32,
+    wrap: *mut i32,
 ) {
     let l = V::LANES;
     // Only the address is used.
@@ -1048,9 +1063,9 @@ unsafe fn sum_columns<T: Int, V: IntVector<T>>(
     // SAFETY: forwarded contract.
     unsafe {
         if V::LSUM_PAIRS_ALIGNED && aligned {
-            sum_columns_in::<T, V, true>(input, o, stride, rows, width, g, dst);
+            sum_columns_in::<T, V, true>(input, o, stride, rows, width, g, dst, wrap);
         } else {
-            sum_columns_in::<T, V, false>(input, o, stride, rows, width, g, dst);
+            sum_columns_in::<T, V, false>(input, o, stride, rows, width, g, dst, wrap);
         }
     }
 }
@@ -1060,6 +1075,7 @@ unsafe fn sum_columns<T: Int, V: IntVector<T>>(
 /// # Safety
 /// As for [`sum_columns`].
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 unsafe fn sum_columns_in<T: Int, V: IntVector<T>, const P: bool>(
     input: &[T],
     o: usize,
@@ -1068,11 +1084,20 @@ unsafe fn sum_columns_in<T: Int, V: IntVector<T>, const P: bool>(
     width: usize,
     g: usize,
     dst: *mut i32,
+    wrap: *mut i32,
 ) {
     let l = V::LANES;
     let base = input.as_ptr();
     let full = width / l;
     let part = width % l;
+    // Where column `v`'s sums go.
+    let to = |v: usize| {
+        if v + 1 == full && wrap != dst {
+            wrap
+        } else {
+            dst.wrapping_add(v * l)
+        }
+    };
     let mut r0 = 0;
     while r0 < rows {
         let gr = (rows - r0).min(g);
@@ -1090,8 +1115,8 @@ unsafe fn sum_columns_in<T: Int, V: IntVector<T>, const P: bool>(
                 } else {
                     group_pair::<T, V, P>(p, stride, gr)
                 };
-                spill::<T, V, P>(a, dst.add(v * l));
-                spill::<T, V, P>(b, dst.add(v * l + l));
+                spill::<T, V, P>(a, to(v));
+                spill::<T, V, P>(b, to(v + 1));
                 v += 2;
             }
             if v < full {
@@ -1103,7 +1128,7 @@ unsafe fn sum_columns_in<T: Int, V: IntVector<T>, const P: bool>(
                 if gr % 2 == 1 {
                     a = add1::<T, V, P>(a, p.add((gr - 1) * stride));
                 }
-                spill::<T, V, P>(a, dst.add(v * l));
+                spill::<T, V, P>(a, to(v));
             }
             if part > 0 {
                 let at = o + r0 * stride + full * l;
