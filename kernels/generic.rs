@@ -1039,8 +1039,8 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
     let mut others = [R::IDENTITY; NHWC_FLAT_BELOW];
     let mut buf = [0.0f32; MAX_PERIOD];
     // SAFETY: (for this whole block) loads stay below `img + total` (per block: the `h` values
-    // before a vector boundary, full periods, then `rem` values in at most `nv` vectors); stores to `buf` stay below `period <= MAX_PERIOD`; `out` gets
-    // `channels` values.
+    // before a vector boundary, full periods, then `rem` values in at most `nv` vectors);
+    // stores to `buf` stay below `period <= MAX_PERIOD`; `out` gets `channels` values.
     unsafe {
         let mut pos = 0;
         while pos < total {

@@ -161,10 +161,13 @@ struct NarrowDivider {
 }
 
 impl Divider {
-    /// A divider by `n`, `1 <= n <= 2^24`, of sums of `n` values of magnitude at most
-    /// `largest`.
-    pub(crate) fn new(n: u32, largest: u32) -> Divider {
+    /// A divider by `n`, `1 <= n <= 2^24`, of sums of `n` values of `T`.
+    pub(crate) fn new<T: Int>(n: u32) -> Divider {
         let n = n.max(1);
+        let largest = T::MIN
+            .to_i32()
+            .unsigned_abs()
+            .max(T::MAX.to_i32().unsigned_abs());
         let bound = u64::from(largest) * u64::from(n) + u64::from(n / 2) + u64::from(n);
         Divider {
             n: f64::from(n),
@@ -196,8 +199,8 @@ impl Divider {
     }
 
     /// Writes `f(round_half_away(v))` for each pair of `out` and `vals`, in `f32` when the
-    /// divider allows it (the dividends are then exact sums of `n` values of at most `largest`,
-    /// as [`Divider::new`] was told).
+    /// divider allows it (the dividends are then exact sums of `n` values of the type
+    /// [`Divider::new`] was made for).
     #[inline(always)]
     fn map<O>(self, out: &mut [O], vals: &[i32], f: impl Fn(i32) -> O) {
         if let Some(d) = self.narrow {
@@ -989,7 +992,7 @@ unsafe fn sum_rows<T: Int, V: IntVector<T>, const N: usize>(
     // `width <= N` lanes.
     unsafe {
         if h == 0 {
-            sum_columns::<T, V>(input, o, stride, rows, width, g, dst, dst);
+            sum_columns::<T, V>(input, o, stride, rows, width, g, dst, None);
             return;
         }
         // Group by group (one pass over the rows, as the prefetchers like it): every column
@@ -1010,13 +1013,12 @@ unsafe fn sum_rows<T: Int, V: IntVector<T>, const N: usize>(
                     width,
                     g,
                     dst.add(h),
-                    tmp.as_mut_ptr(),
+                    Some(tmp.as_mut_ptr()),
                 );
             }
             if wr < gr {
                 let ol = o0 + wr * stride;
-                let d = dst.add(h);
-                sum_columns::<T, V>(input, ol, stride, 1, width - l, g, d, d);
+                sum_columns::<T, V>(input, ol, stride, 1, width - l, g, dst.add(h), None);
             }
             for (j, t) in tmp.iter().take(l).enumerate() {
                 let c = if j < l - h {
@@ -1036,14 +1038,14 @@ unsafe fn sum_rows<T: Int, V: IntVector<T>, const N: usize>(
 
 /// The body of [`sum_rows`]: `dst[j] += Σ_r input[o + r * stride + j]` for `r < rows`,
 /// `j < width`, in groups of `g` rows: pairs of whole vectors, a last whole vector, a partial
-/// column; the sums of the last whole vector go to `wrap` instead when `wrap != dst` (the
+/// column; the sums of the last whole vector go to `wrap` instead when it is given (the
 /// wrapping column of [`sum_rows`], `width` then a whole number of vectors). The whole vectors
 /// go through the pair layout of the lane sums when the path prefers it and every one of those
 /// loads is aligned.
 ///
 /// # Safety
 /// Every `o + r * stride + j` (`r < rows`, `j < width`) is inside `input`; `dst..dst + width`
-/// readable and writable, and `wrap..wrap + LANES` if `wrap != dst`; `1 <= g <= LSUM_ROWS`.
+/// readable and writable, and `wrap..wrap + LANES` if given; `1 <= g <= LSUM_ROWS`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn sum_columns<T: Int, V: IntVector<T>>(
@@ -1054,7 +1056,7 @@ unsafe fn sum_columns<T: Int, V: IntVector<T>>(
     width: usize,
     g: usize,
     dst: *mut i32,
-    wrap: *mut i32,
+    wrap: Option<*mut i32>,
 ) {
     let l = V::LANES;
     // Only the address is used.
@@ -1084,19 +1086,16 @@ unsafe fn sum_columns_in<T: Int, V: IntVector<T>, const P: bool>(
     width: usize,
     g: usize,
     dst: *mut i32,
-    wrap: *mut i32,
+    wrap: Option<*mut i32>,
 ) {
     let l = V::LANES;
     let base = input.as_ptr();
     let full = width / l;
     let part = width % l;
     // Where column `v`'s sums go.
-    let to = |v: usize| {
-        if v + 1 == full && wrap != dst {
-            wrap
-        } else {
-            dst.wrapping_add(v * l)
-        }
+    let to = |v: usize| match wrap {
+        Some(w) if v + 1 == full => w,
+        _ => dst.wrapping_add(v * l),
     };
     let mut r0 = 0;
     while r0 < rows {

@@ -429,12 +429,7 @@ macro_rules! int_element {
                     IntOut::Avg {
                         out,
                         // `n <= MAX_SPATIAL < 2^32`.
-                        div: Divider::new(
-                            n as u32,
-                            i32::from(<$t>::MIN)
-                                .unsigned_abs()
-                                .max(i32::from(<$t>::MAX).unsigned_abs()),
-                        ),
+                        div: Divider::new::<$t>(n as u32),
                         lo: i32::from(min),
                         hi: i32::from(max),
                     }

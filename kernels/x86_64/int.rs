@@ -859,7 +859,7 @@ unsafe impl IntVector<i8> for __m512i {
     }
     #[inline(always)]
     unsafe fn nsum_add(acc: __m512i, v: Self) -> __m512i {
-        _mm512_add_epi16(acc, _mm512_maddubs_epi16(_mm512_set1_epi8(1), v))
+        _mm512_add_epi16(acc, pairs512_i8(v))
     }
     #[inline(always)]
     unsafe fn nsum_flush(n: __m512i, vectors: usize, h: __m512i) -> __m512i {
