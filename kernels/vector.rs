@@ -24,8 +24,17 @@ pub(crate) unsafe trait Vector: Copy {
     /// NHWC rows a tile adds in registers before the next tile of its chunk takes the same
     /// rows (at most, and ideally a divisor of, the canonical 32-row block). Small groups read
     /// memory a few rows at a time left to right, which x86 prefetchers follow; 32 keeps the
-    /// partials in registers for a whole block (fewest instructions, no stack scratch).
+    /// partials in registers for a whole block (fewest instructions, no stack scratch). Only
+    /// for inputs larger than the L2 cache; smaller ones are read in columns or whole blocks
+    /// (see `generic::NHWC_CACHED_BYTES`).
     const NHWC_GROUP: usize;
+    /// Whether the NHWC sum of an input that fits the L2 cache goes by columns of channel
+    /// vectors down all rows like max / min (the column's partials, totals and compensations,
+    /// three vectors each, in registers), or by whole 32-row blocks across all columns (the
+    /// totals in memory). Columns need the 32 registers of AVX-512 for a tile of 8 vectors:
+    /// there they were 1.1-1.15x faster than blocks on the 7×7 and 14×14 heads; on AVX2 and
+    /// SSE2 (16 registers) 1.1-1.2x slower.
+    const NHWC_SUM_COLUMNS: bool = false;
     /// Whether the NCHW short-row groups (`LANES` rows, each reduced to one vector) keep their
     /// row loop rolled. Unrolled, the optimizer interleaves the rows' loads, which spills
     /// registers when a group's rows need more than the register file: on AVX-512 (16 rows of

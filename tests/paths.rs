@@ -215,6 +215,19 @@ fn wide_nhwc_chunks_match_scalar_bitwise() {
     }
 }
 
+/// NHWC inputs between 1 MiB and 64 MiB, which the tile paths read a group of rows at a time
+/// over all channels (smaller ones: one column of channels at a time over all rows), also
+/// starting off a vector boundary.
+#[test]
+fn mid_size_nhwc_inputs_match_scalar_bitwise() {
+    for (c, s) in [(72, 3700), (1040, 300)] {
+        assert!(c * s * 4 > 1 << 20);
+        let x = values((c * s) as u64, c * s + 1, 40);
+        compare_all(&x[..c * s], Shape::new(1, c, s)).unwrap();
+        compare_all(&x[1..], Shape::new(1, c, s)).unwrap();
+    }
+}
+
 /// NHWC inputs over 64 MiB, which the grouping paths read one row per group (the order stays
 /// the canonical one), with the last block and chunk partial.
 #[test]

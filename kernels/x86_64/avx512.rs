@@ -76,6 +76,7 @@ unsafe impl Vector for __m512 {
     const EXT_ACCUMULATORS: usize = 4;
     const EXT_TILE: usize = 8;
     const NHWC_GROUP: usize = 8;
+    const NHWC_SUM_COLUMNS: bool = true;
     const NCHW_ROLLED: bool = true;
     const ALIGN_LOADS: bool = true;
     type Mask = __mmask16;
