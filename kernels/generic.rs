@@ -278,17 +278,13 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
             // vector, then the LANES vectors' lane folds run together, transposed (vector `k`
             // with vector `k + 1` at level 0, those results pairwise at level 1, ...), written
             // out as a fixed tree so that every level is a constant.
-            // Short rows: at most one round of the sum's states, or (max / min, which step
-            // every vector of a short row into one state) at most 256 values and 16 vectors.
-            // (Max / min rows of 65-256 values on AVX-512 went by rounds of four states
-            // before: this is 1.1x faster on 14x14 maps, 1.2-1.3x on 9x9 to 12x12; AVX2 rows
-            // of 65-128 values 1.02-1.08x.)
+            // Short rows: at most 256 values and 16 vectors, each row straight-line code
+            // (`steps`: vector `j` into the sum's state `j % U` as in `block`, or every vector
+            // into one state for max / min). (Rows of 65-256 values on AVX-512 went through
+            // `block`'s loop of rounds before: straight-line is 1.1x faster on 14x14 maps,
+            // 1.15-1.3x on 9x9 to 12x12; AVX2 rows of 65-128 values: `avg` 1.3x, max 1.02-1.08x.)
             let u = R::accumulators::<V>();
-            let short = if R::SUM {
-                u
-            } else {
-                u.max(256 / V::LANES).min(16)
-            };
+            let short = u.max(256 / V::LANES).min(16);
             if len <= short * V::LANES {
                 // The vector count is a constant of the group loop (one jump per call, not per
                 // row). `min(short)` bounds it for the optimizer: the arms above are dropped.
@@ -509,10 +505,11 @@ unsafe fn remainder<V: Vector, R: Reduce>(
     arms!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
 }
 
-/// `K` full vectors from `q` into states `0..K` and then `part` values (`part < LANES`, `tail`
-/// prepared for it; none if 0) into state `K`, or all into state 0 (`CHAIN`, for a maximum /
-/// minimum, whose order does not matter: one chain needs no merges); then the states folded by
-/// halves. States past the last one stepped stay constants that the fold skips.
+/// `K` full vectors from `q`, vector `j` into state `j % U` (`U = R::accumulators()`, as in
+/// [`block`]), and then `part` values (`part < LANES`, `tail` prepared for it; none if 0) into
+/// state `K % U`, or all into state 0 (`CHAIN`, for a maximum / minimum, whose order does not
+/// matter: one chain needs no merges); then the states folded by halves. States past the last
+/// one stepped stay constants that the fold skips.
 ///
 /// # Safety
 /// `q..q + K * LANES + part` readable.
@@ -524,13 +521,13 @@ unsafe fn steps<V: Vector, R: Reduce, const K: usize, const CHAIN: bool>(
     tail: V::Tail,
 ) -> V {
     for j in (0..MAX_ACC).take(K) {
-        if let Some(a) = acc.get_mut(if CHAIN { 0 } else { j }) {
+        if let Some(a) = acc.get_mut(if CHAIN { 0 } else { j % R::accumulators::<V>() }) {
             // SAFETY: vector `j < K` is inside `q..q + K * LANES`.
             *a = unsafe { R::step(*a, V::load(q.add(j * V::LANES))) };
         }
     }
     if part > 0
-        && let Some(a) = acc.get_mut(if CHAIN { 0 } else { K })
+        && let Some(a) = acc.get_mut(if CHAIN { 0 } else { K % R::accumulators::<V>() })
     {
         let p = q.wrapping_add(K * V::LANES);
         // SAFETY: the `part` values after the full vectors are readable, and with `K > 0` so
