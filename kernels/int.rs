@@ -227,23 +227,33 @@ impl Divider {
 // The scalar reference.
 // ---------------------------------------------------------------------------------------------
 
-/// The default narrow sum of an [`IntVector`] impl for `$t`: the `Hsum` itself.
+/// The default narrow sum of an [`IntVector`] impl for `$t`: the `Hsum` itself (with or without
+/// `DOT`), in `$chains` chains (default 2).
 macro_rules! nsum_is_hsum {
     ($t:ty) => {
+        $crate::kernels::int::nsum_is_hsum!($t, 2);
+    };
+    ($t:ty, $chains:literal) => {
         type Nsum = <Self as $crate::kernels::int::IntVector<$t>>::Hsum;
         const NSUM_VECTORS: usize = usize::MAX;
+        const NSUM_CHAINS: usize = $chains;
         #[inline(always)]
-        unsafe fn nsum_zero() -> Self::Nsum {
+        unsafe fn nsum_zero<const DOT: bool>() -> Self::Nsum {
             // SAFETY: the trait's contract, passed on.
             unsafe { <Self as $crate::kernels::int::IntVector<$t>>::hsum_zero() }
         }
         #[inline(always)]
-        unsafe fn nsum_add(acc: Self::Nsum, v: Self) -> Self::Nsum {
+        unsafe fn nsum_add<const DOT: bool>(acc: Self::Nsum, v: Self) -> Self::Nsum {
             // SAFETY: the trait's contract, passed on.
             unsafe { <Self as $crate::kernels::int::IntVector<$t>>::hsum_add(acc, v) }
         }
         #[inline(always)]
-        unsafe fn nsum_flush(
+        unsafe fn nsum_merge<const DOT: bool>(a: Self::Nsum, b: Self::Nsum) -> Self::Nsum {
+            // SAFETY: the trait's contract, passed on.
+            unsafe { <Self as $crate::kernels::int::IntVector<$t>>::hsum_merge(a, b) }
+        }
+        #[inline(always)]
+        unsafe fn nsum_flush<const DOT: bool>(
             n: Self::Nsum,
             _: usize,
             h: <Self as $crate::kernels::int::IntVector<$t>>::Hsum,
@@ -379,16 +389,30 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     /// A narrower running sum for the long NCHW rows, cheaper per vector than
     /// [`IntVector::hsum_add`], that holds at most `NSUM_VECTORS` vectors before
     /// [`IntVector::nsum_flush`] must move it into an `Hsum` (by default the `Hsum` itself).
+    ///
+    /// The `nsum` methods take `DOT`: whether the entry point they are inlined into has the
+    /// path's byte dot-product extension (AVX-512 VNNI's `vpdpbusd` / `vpdpwssd`: one operation
+    /// per vector into `i32` lanes). Only the kernel tables built for a CPU that has it pass
+    /// `true`; the layout of `Nsum` may differ between the two.
     type Nsum: Copy;
     /// How many vectors an `Nsum` takes.
     const NSUM_VECTORS: usize;
+    /// Independent narrow sums a long row keeps (2 or 4): four where the step's latency, not
+    /// its throughput, was the limit (`vpdpbusd` and `vpmaddwd` take five cycles).
+    const NSUM_CHAINS: usize = 2;
     /// The empty narrow sum.
-    unsafe fn nsum_zero() -> Self::Nsum;
+    unsafe fn nsum_zero<const DOT: bool>() -> Self::Nsum;
     /// Adds all lanes of `v`.
-    unsafe fn nsum_add(acc: Self::Nsum, v: Self) -> Self::Nsum;
+    unsafe fn nsum_add<const DOT: bool>(acc: Self::Nsum, v: Self) -> Self::Nsum;
+    /// `a + b`, for two narrow sums that together hold at most `NSUM_VECTORS` vectors.
+    unsafe fn nsum_merge<const DOT: bool>(a: Self::Nsum, b: Self::Nsum) -> Self::Nsum;
     /// `h` plus the `vectors` vectors summed in `n`, as if each had gone through
     /// [`IntVector::hsum_add`].
-    unsafe fn nsum_flush(n: Self::Nsum, vectors: usize, h: Self::Hsum) -> Self::Hsum;
+    unsafe fn nsum_flush<const DOT: bool>(
+        n: Self::Nsum,
+        vectors: usize,
+        h: Self::Hsum,
+    ) -> Self::Hsum;
     /// The exact total, given that `vectors` vectors were added (the paths that sum biased values
     /// remove the bias here); the caller guarantees that it fits in `i32`.
     unsafe fn hsum_total(acc: Self::Hsum, vectors: usize) -> i32;
@@ -550,7 +574,7 @@ unsafe fn load_copy<T: Int, V: IntVector<T>>(p: *const T, n: usize, fill: T) -> 
 /// The CPU has `V`'s instruction set; `input.len() == batch * channels * spatial`, and `out`
 /// holds `batch * channels` values.
 #[inline(always)]
-pub(crate) unsafe fn kernel<T: Int, V: IntVector<T>>(
+pub(crate) unsafe fn kernel<T: Int, V: IntVector<T>, const DOT: bool>(
     input: &[T],
     dims: Dims,
     nhwc: bool,
@@ -574,7 +598,7 @@ pub(crate) unsafe fn kernel<T: Int, V: IntVector<T>>(
         match (nhwc, out.op()) {
             (false, Op::Max) => nchw_ext::<T, V, true>(input, dims, out),
             (false, Op::Min) => nchw_ext::<T, V, false>(input, dims, out),
-            (false, _) => nchw_sum::<T, V>(input, dims, out),
+            (false, _) => nchw_sum::<T, V, DOT>(input, dims, out),
             (true, Op::Max) => nhwc_ext::<T, V, true>(input, dims, out),
             (true, Op::Min) => nhwc_ext::<T, V, false>(input, dims, out),
             (true, _) => nhwc_sum::<T, V>(input, dims, out),
@@ -584,7 +608,11 @@ pub(crate) unsafe fn kernel<T: Int, V: IntVector<T>>(
 
 /// NCHW sums: each row with two running sums, its tail through a masked whole-vector load.
 #[inline(always)]
-unsafe fn nchw_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut IntOut<'_, T>) {
+unsafe fn nchw_sum<T: Int, V: IntVector<T>, const DOT: bool>(
+    input: &[T],
+    dims: Dims,
+    out: &mut IntOut<'_, T>,
+) {
     let n = dims.spatial.get();
     let l = V::LANES;
     let len = input.len();
@@ -628,23 +656,35 @@ unsafe fn nchw_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut I
             } else {
                 (0, 0)
             };
-            // Runs of at most `NSUM_VECTORS` vectors per narrow sum (two vectors per step
-            // into each of the two).
+            // Runs of at most `NSUM_VECTORS` vectors per pair of narrow sums `na` (+ `nc`) and
+            // `nb` (+ `nd`): two vectors per step into each pair.
             let run = (V::NSUM_VECTORS / 2).max(1).saturating_mul(4 * l);
+            let four = V::NSUM_CHAINS >= 4;
             while i + 4 * l <= n {
                 let stop = n.min(i.saturating_add(run));
-                let (mut na, mut nb) = (V::nsum_zero(), V::nsum_zero());
+                let (mut na, mut nb) = (V::nsum_zero::<DOT>(), V::nsum_zero::<DOT>());
+                let (mut nc, mut nd) = (V::nsum_zero::<DOT>(), V::nsum_zero::<DOT>());
                 let start = i;
                 while i + 4 * l <= stop {
-                    na = V::nsum_add(na, V::load(p.add(i)));
-                    nb = V::nsum_add(nb, V::load(p.add(i + l)));
-                    na = V::nsum_add(na, V::load(p.add(i + 2 * l)));
-                    nb = V::nsum_add(nb, V::load(p.add(i + 3 * l)));
+                    na = V::nsum_add::<DOT>(na, V::load(p.add(i)));
+                    nb = V::nsum_add::<DOT>(nb, V::load(p.add(i + l)));
+                    let (x, y) = (V::load(p.add(i + 2 * l)), V::load(p.add(i + 3 * l)));
+                    if four {
+                        nc = V::nsum_add::<DOT>(nc, x);
+                        nd = V::nsum_add::<DOT>(nd, y);
+                    } else {
+                        na = V::nsum_add::<DOT>(na, x);
+                        nb = V::nsum_add::<DOT>(nb, y);
+                    }
                     i += 4 * l;
                 }
+                if four {
+                    na = V::nsum_merge::<DOT>(na, nc);
+                    nb = V::nsum_merge::<DOT>(nb, nd);
+                }
                 let each = (i - start) / (2 * l);
-                a = V::nsum_flush(na, each, a);
-                b = V::nsum_flush(nb, each, b);
+                a = V::nsum_flush::<DOT>(na, each, a);
+                b = V::nsum_flush::<DOT>(nb, each, b);
             }
             while i + l <= n {
                 a = V::hsum_add(a, V::load(p.add(i)));

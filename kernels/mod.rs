@@ -19,16 +19,7 @@ macro_rules! entry_points {
                 f32_nhwc: nhwc,
             };
 
-        pub(in crate::kernels) static INT_KERNELS: $crate::kernels::IntKernels =
-            $crate::kernels::IntKernels {
-                i8: int_i8,
-                u8: int_u8,
-                i16: int_i16,
-            };
-
-        entry_points!(@int int_i8, i8, $vi8, $why $(, $feature)?);
-        entry_points!(@int int_u8, u8, $vu8, $why $(, $feature)?);
-        entry_points!(@int int_i16, i16, $vi16, $why $(, $feature)?);
+        entry_points!(@int INT_KERNELS, false, [$vi8, $vu8, $vi16], $why $(, $feature)?);
 
         #[doc = concat!("# Safety\nSee `F32Kernel`; ", $why, ".")]
         $(#[target_feature(enable = $feature)])?
@@ -56,7 +47,24 @@ macro_rules! entry_points {
             unsafe { $crate::kernels::generic::nhwc::<$v>(input, output, dims, op) }
         }
     };
-    (@int $name:ident, $t:ty, $vi:ty, $why:literal $(, $feature:literal)?) => {
+    // An integer kernel table `$table`: the generic integer kernels for the three register types,
+    // `$dot` telling them whether `$feature` includes the path's dot-product extension (see
+    // `IntVector::Nsum`). Called once per path by the arm above, and by a path that has a second
+    // table for CPUs with that extension (inside a module of its own, for the function names).
+    (@int $table:ident, $dot:literal, [$vi8:ty, $vu8:ty, $vi16:ty], $why:literal
+     $(, $feature:literal)?) => {
+        pub(in crate::kernels) static $table: $crate::kernels::IntKernels =
+            $crate::kernels::IntKernels {
+                i8: int_i8,
+                u8: int_u8,
+                i16: int_i16,
+            };
+
+        entry_points!(@int_fn int_i8, i8, $vi8, $dot, $why $(, $feature)?);
+        entry_points!(@int_fn int_u8, u8, $vu8, $dot, $why $(, $feature)?);
+        entry_points!(@int_fn int_i16, i16, $vi16, $dot, $why $(, $feature)?);
+    };
+    (@int_fn $name:ident, $t:ty, $vi:ty, $dot:literal, $why:literal $(, $feature:literal)?) => {
         #[doc = concat!("# Safety\nSee `IntKernel`; ", $why, ".")]
         $(#[target_feature(enable = $feature)])?
         unsafe fn $name(
@@ -67,7 +75,7 @@ macro_rules! entry_points {
         ) {
             // SAFETY: the instruction set is available (the `# Safety` reason above); the
             // lengths are the caller's.
-            unsafe { $crate::kernels::int::kernel::<$t, $vi>(input, dims, nhwc, out) }
+            unsafe { $crate::kernels::int::kernel::<$t, $vi, $dot>(input, dims, nhwc, out) }
         }
     };
 }

@@ -17,7 +17,8 @@ pub enum Isa {
     Sse2,
     /// x86-64 AVX2, 8 lanes.
     Avx2,
-    /// x86-64 AVX-512F, AVX-512DQ and AVX-512BW, 16 lanes (64 for `i8` / `u8`).
+    /// x86-64 AVX-512F, AVX-512DQ and AVX-512BW, 16 lanes (64 for `i8` / `u8`); the integer
+    /// sums also use AVX-512 VNNI where the CPU has it (same results).
     Avx512,
     /// aarch64 NEON, 4 lanes (part of the aarch64 baseline).
     Neon,

@@ -461,6 +461,42 @@ fn worked_tie_case() {
 // Limits and errors.
 // ---------------------------------------------------------------------------------------------
 
+/// Long NCHW rows, several of the narrow sums' runs long (a run is at most 252 vectors, 16 KiB
+/// of `i8` on AVX-512), random and extreme values, rows starting off a vector boundary: the
+/// narrow sums, their chains, merges and flushes (with and without VNNI, see `.ci/run`) against
+/// Scalar on every path.
+#[test]
+fn long_nchw_rows_match_scalar() {
+    fn check<T: TestInt>() {
+        for (k, (channels, spatial)) in [(1, 65_535), (3, 40_037), (2, 16_200), (4, 8_191)]
+            .into_iter()
+            .enumerate()
+        {
+            let shape = Shape::new(1, channels, spatial);
+            let n = channels * spatial;
+            for offset in [0, 1, 3] {
+                let seed = (k * 10 + offset) as u64;
+                let buf = values::<T>(seed, n + offset);
+                let input = &buf[offset..];
+                let want = run(scalar(), IntOp::Sum, input, shape, Layout::Nchw).unwrap();
+                for p in paths() {
+                    let got = run(p, IntOp::Sum, input, shape, Layout::Nchw).unwrap();
+                    assert_eq!(
+                        got,
+                        want,
+                        "{:?} {} {shape:?} offset {offset} seed {seed}",
+                        p.isa(),
+                        std::any::type_name::<T>()
+                    );
+                }
+            }
+        }
+    }
+    check::<i8>();
+    check::<u8>();
+    check::<i16>();
+}
+
 /// The largest spatial sizes, filled with the extreme value: the sums reach `i32::MIN` (or the
 /// largest multiple of 255 below `i32::MAX`) exactly, on every path and layout.
 #[test]

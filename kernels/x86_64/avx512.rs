@@ -1,5 +1,7 @@
 //! The AVX-512 path: 16 lanes. The f32 kernels use AVX-512F and AVX-512DQ (`VRANGEPS` for
 //! max / min); the integer kernels (`x86_64/int.rs`) AVX-512BW. The path requires all three.
+//! CPUs that also have AVX-512 VNNI get a second integer table, [`vnni::INT_KERNELS`], whose
+//! long NCHW row sums use `vpdpbusd` / `vpdpwssd` (same results: integer sums are exact).
 
 use core::arch::x86_64::*;
 
@@ -13,6 +15,20 @@ entry_points!(
     "the CPU has AVX-512F, AVX-512BW and AVX-512DQ (checked by `for_isa`)",
     "avx512f,avx512bw,avx512dq"
 );
+
+/// The integer kernels for CPUs with AVX-512 VNNI as well (Ice Lake, Sapphire Rapids, Zen 4 and
+/// later).
+pub(super) mod vnni {
+    use core::arch::x86_64::__m512i;
+
+    entry_points!(
+        @int INT_KERNELS,
+        true,
+        [__m512i, __m512i, __m512i],
+        "the CPU has AVX-512F, AVX-512BW, AVX-512DQ and AVX-512 VNNI (checked by `int_kernels`)",
+        "avx512f,avx512bw,avx512dq,avx512vnni"
+    );
+}
 
 /// The mask of the first `n` lanes, `0 < n < 16`.
 #[inline(always)]

@@ -167,7 +167,7 @@ unsafe impl IntVector<i8> for __m128i {
 
 // SAFETY: see the module documentation.
 unsafe impl IntVector<u8> for __m128i {
-    crate::kernels::int::nsum_is_hsum!(u8);
+    crate::kernels::int::nsum_is_hsum!(u8, 4);
     const LANES: usize = 16;
     const LSUM_ROWS: usize = 256;
     common128!(u8);
@@ -240,7 +240,7 @@ unsafe impl IntVector<u8> for __m128i {
 
 // SAFETY: see the module documentation.
 unsafe impl IntVector<i16> for __m128i {
-    crate::kernels::int::nsum_is_hsum!(i16);
+    crate::kernels::int::nsum_is_hsum!(i16, 4);
     const LANES: usize = 8;
     const LSUM_ROWS: usize = usize::MAX;
     common128!(i16);
@@ -487,15 +487,19 @@ unsafe impl IntVector<i8> for __m256i {
     type Nsum = __m256i;
     const NSUM_VECTORS: usize = 127;
     #[inline(always)]
-    unsafe fn nsum_zero() -> __m256i {
+    unsafe fn nsum_zero<const DOT: bool>() -> __m256i {
         _mm256_setzero_si256()
     }
     #[inline(always)]
-    unsafe fn nsum_add(acc: __m256i, v: Self) -> __m256i {
+    unsafe fn nsum_add<const DOT: bool>(acc: __m256i, v: Self) -> __m256i {
         _mm256_add_epi16(acc, _mm256_maddubs_epi16(_mm256_set1_epi8(1), v))
     }
     #[inline(always)]
-    unsafe fn nsum_flush(n: __m256i, vectors: usize, h: __m256i) -> __m256i {
+    unsafe fn nsum_merge<const DOT: bool>(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_add_epi16(a, b)
+    }
+    #[inline(always)]
+    unsafe fn nsum_flush<const DOT: bool>(n: __m256i, vectors: usize, h: __m256i) -> __m256i {
         // Pairs of `i16` into `i32`, those widened into `i64` lanes (only the total of the
         // lanes matters), plus the bias that `hsum_add` would have added (128 per byte:
         // 1024 per 64-bit lane per vector).
@@ -850,22 +854,40 @@ unsafe fn pairs512_u8(x: __m512i) -> __m512i {
 unsafe impl IntVector<i8> for __m512i {
     // The long rows' narrow sum: `pmaddubsw` against ones adds byte pairs into `i16` lanes
     // (one operation per vector where the biased `psadbw` takes two); 127 vectors keep every
-    // lane within `±127 * 256`.
+    // lane within `±127 * 256`. With VNNI (`DOT`), `vpdpbusd` against ones adds byte quads
+    // into `i32` lanes in one operation instead of two (long rows 1.2-1.25x).
     type Nsum = __m512i;
     const NSUM_VECTORS: usize = 127;
+    const NSUM_CHAINS: usize = 4;
     #[inline(always)]
-    unsafe fn nsum_zero() -> __m512i {
+    unsafe fn nsum_zero<const DOT: bool>() -> __m512i {
         _mm512_setzero_si512()
     }
     #[inline(always)]
-    unsafe fn nsum_add(acc: __m512i, v: Self) -> __m512i {
-        _mm512_add_epi16(acc, pairs512_i8(v))
+    unsafe fn nsum_add<const DOT: bool>(acc: __m512i, v: Self) -> __m512i {
+        if DOT {
+            _mm512_dpbusd_epi32(acc, _mm512_set1_epi8(1), v)
+        } else {
+            _mm512_add_epi16(acc, pairs512_i8(v))
+        }
     }
     #[inline(always)]
-    unsafe fn nsum_flush(n: __m512i, vectors: usize, h: __m512i) -> __m512i {
-        // Pairs of `i16` into `i32`, pairs of `i32` into `i64` lanes, plus the bias that
-        // `hsum_add` would have added (128 per byte: 1024 per 64-bit lane per vector).
-        let d = _mm512_madd_epi16(n, _mm512_set1_epi16(1));
+    unsafe fn nsum_merge<const DOT: bool>(a: __m512i, b: __m512i) -> __m512i {
+        if DOT {
+            _mm512_add_epi32(a, b)
+        } else {
+            _mm512_add_epi16(a, b)
+        }
+    }
+    #[inline(always)]
+    unsafe fn nsum_flush<const DOT: bool>(n: __m512i, vectors: usize, h: __m512i) -> __m512i {
+        // Pairs of `i16` into `i32` (without `DOT`), pairs of `i32` into `i64` lanes, plus the
+        // bias that `hsum_add` would have added (128 per byte: 1024 per 64-bit lane per vector).
+        let d = if DOT {
+            n
+        } else {
+            _mm512_madd_epi16(n, _mm512_set1_epi16(1))
+        };
         let q = _mm512_add_epi64(
             _mm512_srai_epi64::<32>(_mm512_slli_epi64::<32>(d)),
             _mm512_srai_epi64::<32>(d),
@@ -932,7 +954,45 @@ unsafe impl IntVector<i8> for __m512i {
 
 // SAFETY: see the module documentation.
 unsafe impl IntVector<u8> for __m512i {
-    crate::kernels::int::nsum_is_hsum!(u8);
+    // The long rows' narrow sum: the `psadbw` `Hsum` itself, or with VNNI (`DOT`) `vpdpbusd`
+    // against ones into `i32` lanes, one operation per vector instead of two (long rows
+    // 1.3x); 127 vectors keep every lane below `4 * 255 * 127`.
+    type Nsum = __m512i;
+    const NSUM_VECTORS: usize = 127;
+    const NSUM_CHAINS: usize = 4;
+    #[inline(always)]
+    unsafe fn nsum_zero<const DOT: bool>() -> __m512i {
+        _mm512_setzero_si512()
+    }
+    #[inline(always)]
+    unsafe fn nsum_add<const DOT: bool>(acc: __m512i, v: Self) -> __m512i {
+        if DOT {
+            _mm512_dpbusd_epi32(acc, v, _mm512_set1_epi8(1))
+        } else {
+            <Self as IntVector<u8>>::hsum_add(acc, v)
+        }
+    }
+    #[inline(always)]
+    unsafe fn nsum_merge<const DOT: bool>(a: __m512i, b: __m512i) -> __m512i {
+        if DOT {
+            _mm512_add_epi32(a, b)
+        } else {
+            _mm512_add_epi64(a, b)
+        }
+    }
+    #[inline(always)]
+    unsafe fn nsum_flush<const DOT: bool>(n: __m512i, _: usize, h: __m512i) -> __m512i {
+        // With `DOT`, pairs of (non-negative) `i32` lanes into `i64` ones.
+        let q = if DOT {
+            _mm512_add_epi64(
+                _mm512_srli_epi64::<32>(_mm512_slli_epi64::<32>(n)),
+                _mm512_srli_epi64::<32>(n),
+            )
+        } else {
+            n
+        };
+        _mm512_add_epi64(h, q)
+    }
     const LANES: usize = 64;
     const LSUM_ROWS: usize = 256;
     common512!(u8, _mm512_movepi8_mask, _mm512_mask_blend_epi8);
@@ -990,7 +1050,32 @@ unsafe impl IntVector<u8> for __m512i {
 
 // SAFETY: see the module documentation.
 unsafe impl IntVector<i16> for __m512i {
-    crate::kernels::int::nsum_is_hsum!(i16);
+    // The long rows' narrow sum: the `pmaddwd` `Hsum` itself, or with VNNI (`DOT`) `vpdpwssd`
+    // against ones, one operation per vector instead of two; four chains either way (long
+    // rows 1.1-1.3x over two, where the five-cycle `pmaddwd` was the limit).
+    type Nsum = __m512i;
+    const NSUM_VECTORS: usize = usize::MAX;
+    const NSUM_CHAINS: usize = 4;
+    #[inline(always)]
+    unsafe fn nsum_zero<const DOT: bool>() -> __m512i {
+        _mm512_setzero_si512()
+    }
+    #[inline(always)]
+    unsafe fn nsum_add<const DOT: bool>(acc: __m512i, v: Self) -> __m512i {
+        if DOT {
+            _mm512_dpwssd_epi32(acc, v, _mm512_set1_epi16(1))
+        } else {
+            <Self as IntVector<i16>>::hsum_add(acc, v)
+        }
+    }
+    #[inline(always)]
+    unsafe fn nsum_merge<const DOT: bool>(a: __m512i, b: __m512i) -> __m512i {
+        _mm512_add_epi32(a, b)
+    }
+    #[inline(always)]
+    unsafe fn nsum_flush<const DOT: bool>(n: __m512i, _: usize, h: __m512i) -> __m512i {
+        _mm512_add_epi32(h, n)
+    }
     const LANES: usize = 32;
     const LSUM_ROWS: usize = usize::MAX;
     common512!(i16, _mm512_movepi16_mask, _mm512_mask_blend_epi16);

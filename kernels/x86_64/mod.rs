@@ -84,6 +84,7 @@ pub(super) fn for_isa(isa: Isa) -> Option<&'static Kernels> {
 /// The integer kernels of an x86-64 path (only asked for paths `for_isa` gave out).
 pub(super) fn int_kernels(isa: Isa) -> &'static IntKernels {
     match isa {
+        Isa::Avx512 if features() & VNNI != 0 => &avx512::vnni::INT_KERNELS,
         Isa::Avx512 => &avx512::INT_KERNELS,
         Isa::Avx2 => &avx2::INT_KERNELS,
         _ => &sse2::INT_KERNELS,
@@ -93,6 +94,8 @@ pub(super) fn int_kernels(isa: Isa) -> &'static IntKernels {
 const PROBED: u8 = 1;
 const AVX2: u8 = 2;
 const AVX512: u8 = 4;
+/// AVX-512 VNNI, on top of the AVX-512 path's features (for its integer kernels only).
+const VNNI: u8 = 8;
 
 /// Probe result, cached (0 = not probed yet). Load / store only; a race probes twice, harmlessly.
 static FEATURES: AtomicU8 = AtomicU8::new(0);
@@ -143,7 +146,12 @@ fn probe() -> u8 {
         && has(leaf7.ebx, 16)
         && has(leaf7.ebx, 17)
         && has(leaf7.ebx, 30);
-    (if avx2 { AVX2 } else { 0 }) | (if avx512 { AVX512 } else { 0 })
+    // CPUID.7.0:ECX.AVX512_VNNI[bit 11]; the build flag `globalpool_no_vnni` hides it, so that
+    // the tests can run the AVX-512 integer kernels without VNNI on a CPU that has it.
+    let vnni = avx512 && has(leaf7.ecx, 11) && !cfg!(globalpool_no_vnni);
+    (if avx2 { AVX2 } else { 0 })
+        | (if avx512 { AVX512 } else { 0 })
+        | (if vnni { VNNI } else { 0 })
 }
 
 /// XCR0, the OS-enabled state components.
@@ -171,6 +179,16 @@ fn probe() -> u8 {
         target_feature = "avx512dq"
     )) {
         AVX512
+    } else {
+        0
+    }) | (if cfg!(all(
+        target_feature = "avx512f",
+        target_feature = "avx512bw",
+        target_feature = "avx512dq",
+        target_feature = "avx512vnni",
+        not(globalpool_no_vnni)
+    )) {
+        VNNI
     } else {
         0
     })
