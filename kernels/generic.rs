@@ -79,6 +79,30 @@ pub(crate) trait Reduce {
             ]
         }
     }
+    /// `x` into `a` and `y` into `b`, two states of the same lanes (only for max / min: see
+    /// [`Vector::ext_step2`]).
+    ///
+    /// # Safety
+    /// As for every [`Vector`] method.
+    #[inline(always)]
+    unsafe fn step2<V: Vector>(
+        a: Self::Acc<V>,
+        b: Self::Acc<V>,
+        x: V,
+        y: V,
+    ) -> (Self::Acc<V>, Self::Acc<V>) {
+        // SAFETY: the caller's obligations are passed on.
+        unsafe { (Self::step(a, x), Self::step(b, y)) }
+    }
+    /// `x`, then `y` into `a`.
+    ///
+    /// # Safety
+    /// As for every [`Vector`] method.
+    #[inline(always)]
+    unsafe fn step_pair<V: Vector>(a: Self::Acc<V>, x: V, y: V) -> Self::Acc<V> {
+        // SAFETY: the caller's obligations are passed on.
+        unsafe { Self::step(Self::step(a, x), y) }
+    }
     /// Combines two states (the vertical fold).
     ///
     /// # Safety
@@ -191,6 +215,16 @@ impl<const MAX: bool> Reduce for Ext<MAX> {
     unsafe fn step<V: Vector>(acc: V::Ext, x: V) -> V::Ext {
         // SAFETY: see above the `Add` impl.
         unsafe { V::ext_step::<MAX>(acc, x) }
+    }
+    #[inline(always)]
+    unsafe fn step2<V: Vector>(a: V::Ext, b: V::Ext, x: V, y: V) -> (V::Ext, V::Ext) {
+        // SAFETY: see above the `Add` impl.
+        unsafe { V::ext_step2::<MAX>(a, b, x, y) }
+    }
+    #[inline(always)]
+    unsafe fn step_pair<V: Vector>(a: V::Ext, x: V, y: V) -> V::Ext {
+        // SAFETY: see above the `Add` impl.
+        unsafe { V::ext_step_pair::<MAX>(a, x, y) }
     }
     #[inline(always)]
     unsafe fn merge<V: Vector>(a: V::Ext, b: V::Ext) -> V::Ext {
@@ -494,8 +528,18 @@ unsafe fn rounds<V: Vector, R: Reduce>(
     unsafe {
         let mut q = p;
         for _ in 0..n / round {
-            for (j, a) in acc.iter_mut().enumerate().take(u) {
-                *a = R::step(*a, V::load(q.add(j * lanes)));
+            // In pairs of states (`Reduce::step2`; for the sum the same as two steps); `u` is
+            // even on every path (a lone last state would take a plain step).
+            let (pairs, rest) = acc.split_at_mut(u - u % 2);
+            let (pairs, _) = pairs.as_chunks_mut::<2>();
+            for (j, [a, b]) in pairs.iter_mut().enumerate() {
+                let x = q.add(2 * j * lanes);
+                (*a, *b) = R::step2(*a, *b, V::load(x), V::load(x.add(lanes)));
+            }
+            if u % 2 == 1
+                && let Some(a) = rest.first_mut()
+            {
+                *a = R::step(*a, V::load(q.add((u - 1) * lanes)));
             }
             q = q.add(round);
         }
@@ -539,8 +583,9 @@ unsafe fn remainder<V: Vector, R: Reduce>(
 /// `K` full vectors from `q`, vector `j` into state `j % U` (`U = R::accumulators()`, as in
 /// [`block`]), and then `part` values (`part < LANES`, `tail` prepared for it; none if 0) into
 /// state `K % U`, or all into state 0 (`CHAIN`, for a maximum / minimum, whose order does not
-/// matter: one chain needs no merges); then the states folded by halves. States past the last
-/// one stepped stay constants that the fold skips.
+/// matter: one chain needs no merges; two vectors at a time, see [`Reduce::step_pair`]); then
+/// the states folded by halves. States past the last one stepped stay constants that the fold
+/// skips.
 ///
 /// # Safety
 /// `q..q + K * LANES + part` readable.
@@ -551,14 +596,46 @@ unsafe fn steps<V: Vector, R: Reduce, const K: usize, const CHAIN: bool>(
     part: usize,
     tail: V::Tail,
 ) -> V {
+    if CHAIN {
+        // Max / min: pairs of vectors into the one state (`Reduce::step_pair`), the last
+        // full vector with the partial one when `K` is odd.
+        if let Some(a) = acc.first_mut() {
+            // SAFETY: vectors `j < K` are inside `q..q + K * LANES`, and the `part` values after
+            // them are readable, and with `K > 0` so are the `LANES` values before their end.
+            unsafe {
+                for j in (0..K / 2).map(|j| 2 * j) {
+                    let x = q.add(j * V::LANES);
+                    *a = R::step_pair(*a, V::load(x), V::load(x.add(V::LANES)));
+                }
+                if K % 2 == 1 {
+                    let x = V::load(q.add((K - 1) * V::LANES));
+                    *a = if part > 0 {
+                        let t = V::load_tail_back(q.wrapping_add(K * V::LANES), tail);
+                        R::step_pair(*a, x, t)
+                    } else {
+                        R::step(*a, x)
+                    };
+                } else if part > 0 {
+                    let p = q.wrapping_add(K * V::LANES);
+                    let t = if K > 0 {
+                        V::load_tail_back(p, tail)
+                    } else {
+                        V::load_tail(p, tail)
+                    };
+                    *a = R::step(*a, t);
+                }
+                return fold_states::<V, R>(acc, true);
+            }
+        }
+    }
     for j in (0..MAX_ACC).take(K) {
-        if let Some(a) = acc.get_mut(if CHAIN { 0 } else { j % R::accumulators::<V>() }) {
+        if let Some(a) = acc.get_mut(j % R::accumulators::<V>()) {
             // SAFETY: vector `j < K` is inside `q..q + K * LANES`.
             *a = unsafe { R::step(*a, V::load(q.add(j * V::LANES))) };
         }
     }
     if part > 0
-        && let Some(a) = acc.get_mut(if CHAIN { 0 } else { K % R::accumulators::<V>() })
+        && let Some(a) = acc.get_mut(K % R::accumulators::<V>())
     {
         let p = q.wrapping_add(K * V::LANES);
         // SAFETY: the `part` values after the full vectors are readable, and with `K > 0` so
@@ -574,7 +651,7 @@ unsafe fn steps<V: Vector, R: Reduce, const K: usize, const CHAIN: bool>(
         *a = unsafe { R::step(*a, x) };
     }
     // SAFETY: the caller's obligation (the path's CPU features) is passed on.
-    unsafe { fold_states::<V, R>(acc, CHAIN) }
+    unsafe { fold_states::<V, R>(acc, false) }
 }
 
 /// The `U = R::accumulators()` states folded by halves (`s[j]` with `s[j + U/2]`, ...), as a
@@ -828,17 +905,25 @@ unsafe fn nhwc_columns<V: Vector, R: Reduce>(
             column::<V, R>(img, channels, rows, out, 1, lead, avg);
             c = lead;
         }
-        // Columns of `t` vectors, then of t/2, t/4, ..., then a partial vector: each count is
-        // a constant once inlined, so the states stay in registers.
+        // Columns of `t` vectors, then of the powers of two below `t`, then a partial vector:
+        // each count is a constant once inlined, so the states stay in registers.
+        let t2 = below(t);
+        let (t4, t8, t16) = (below(t2), below(below(t2)), below(below(below(t2))));
         c = column_tiles::<V, R>(img, channels, rows, out, c, t, avg);
-        c = column_tiles::<V, R>(img, channels, rows, out, c, t / 2, avg);
-        c = column_tiles::<V, R>(img, channels, rows, out, c, t / 4, avg);
-        c = column_tiles::<V, R>(img, channels, rows, out, c, t / 8, avg);
-        c = column_tiles::<V, R>(img, channels, rows, out, c, t / 16, avg);
+        c = column_tiles::<V, R>(img, channels, rows, out, c, t2, avg);
+        c = column_tiles::<V, R>(img, channels, rows, out, c, t4, avg);
+        c = column_tiles::<V, R>(img, channels, rows, out, c, t8, avg);
+        c = column_tiles::<V, R>(img, channels, rows, out, c, t16, avg);
         if channels > c {
             column::<V, R>(img.add(c), channels, rows, out.add(c), 1, channels - c, avg);
         }
     }
+}
+
+/// The largest power of two below `t` (0 for `t <= 1`).
+#[inline(always)]
+const fn below(t: usize) -> usize {
+    if t <= 1 { 0 } else { 1 << (t - 1).ilog2() }
 }
 
 /// [`column`]s of `count` vectors from channel `c` while they fit; returns the next channel.
@@ -915,13 +1000,36 @@ unsafe fn column<V: Vector, R: Reduce>(
             // As many states as a full-width column has (a constant once inlined).
             let side = (R::tile::<V>() / count).clamp(1, MAX_SIDE);
             let mut acc = [[R::init::<V>(); MAX_TILE]; MAX_SIDE];
-            let whole = rows - rows % side;
+            // Rows in pairs where the path checks pairs (`Vector::EXT_PAIRS`): into one state
+            // (`side == 1`), or into two side by side (`side / 2` pairs of states). Elsewhere
+            // one row per state in turn.
+            let period = if !V::EXT_PAIRS {
+                side
+            } else if side == 1 {
+                2
+            } else {
+                side - side % 2
+            };
+            let whole = rows - rows % period;
             let mut r = 0;
             while r < whole {
-                for (j, a) in acc.iter_mut().enumerate().take(side) {
-                    group_row::<V, R>(a, col.add((r + j) * stride), count, partial, tail);
+                if !V::EXT_PAIRS {
+                    for (j, a) in acc.iter_mut().enumerate().take(side) {
+                        group_row::<V, R>(a, col.add((r + j) * stride), count, partial, tail);
+                    }
+                } else if side == 1 {
+                    if let Some(a) = acc.first_mut() {
+                        let q = col.add(r * stride);
+                        group_row_pair::<V, R>(a, q, q.add(stride), count, partial, tail);
+                    }
+                } else {
+                    let (pairs, _) = acc.as_chunks_mut::<2>();
+                    for (j, [a, b]) in pairs.iter_mut().enumerate().take(side / 2) {
+                        let q = col.add((r + 2 * j) * stride);
+                        group_row2::<V, R>(a, b, q, q.add(stride), count, partial, tail);
+                    }
                 }
-                r += side;
+                r += period;
             }
             if let Some(a) = acc.first_mut() {
                 for i in whole..rows {
@@ -1129,8 +1237,13 @@ unsafe fn nhwc_group<V: Vector, R: Reduce>(
         // row, so it is never an in-bounds `add` and never dereferenced then.)
         let end = q.wrapping_add(rows / 2 * 2 * stride);
         while q != end {
-            group_row::<V, R>(&mut acc, q, count, partial, tail);
-            group_row::<V, R>(&mut acc, q.add(stride), count, partial, tail);
+            if R::SUM || !V::EXT_PAIRS {
+                group_row::<V, R>(&mut acc, q, count, partial, tail);
+                group_row::<V, R>(&mut acc, q.add(stride), count, partial, tail);
+            } else {
+                // Max / min: the two rows' vectors in pairs (see `Reduce::step_pair`).
+                group_row_pair::<V, R>(&mut acc, q, q.add(stride), count, partial, tail);
+            }
             q = q.wrapping_add(2 * stride);
         }
         if rows % 2 == 1 {
@@ -1183,6 +1296,64 @@ unsafe fn group_row<V: Vector, R: Reduce>(
     for (t, a) in acc.iter_mut().enumerate().take(count) {
         // SAFETY: vector `t < count` (or the partial one) is inside the caller's range.
         *a = unsafe { R::step(*a, load_n(q.add(t * V::LANES), partial, tail)) };
+    }
+}
+
+/// Two rows of a column (`count` vectors or `partial` values each, from `q` and `r`) into the
+/// states `a`, one pair at a time (see [`Reduce::step_pair`]).
+///
+/// # Safety
+/// As for [`group_row`], for both rows.
+#[inline(always)]
+unsafe fn group_row_pair<V: Vector, R: Reduce>(
+    acc: &mut [R::Acc<V>; MAX_TILE],
+    q: *const f32,
+    r: *const f32,
+    count: usize,
+    partial: usize,
+    tail: V::Tail,
+) {
+    for (t, a) in acc.iter_mut().enumerate().take(count) {
+        // SAFETY: vector `t < count` (or the partial one) of both rows is inside the caller's
+        // range.
+        unsafe {
+            let o = t * V::LANES;
+            *a = R::step_pair(
+                *a,
+                load_n(q.add(o), partial, tail),
+                load_n(r.add(o), partial, tail),
+            );
+        }
+    }
+}
+
+/// Two rows of a column into two sets of states side by side: row `q` into `a`, row `r` into
+/// `b` (see [`Reduce::step2`]).
+///
+/// # Safety
+/// As for [`group_row`], for both rows.
+#[inline(always)]
+unsafe fn group_row2<V: Vector, R: Reduce>(
+    a: &mut [R::Acc<V>; MAX_TILE],
+    b: &mut [R::Acc<V>; MAX_TILE],
+    q: *const f32,
+    r: *const f32,
+    count: usize,
+    partial: usize,
+    tail: V::Tail,
+) {
+    for (t, (x, y)) in a.iter_mut().zip(b.iter_mut()).enumerate().take(count) {
+        // SAFETY: vector `t < count` (or the partial one) of both rows is inside the caller's
+        // range.
+        unsafe {
+            let o = t * V::LANES;
+            (*x, *y) = R::step2(
+                *x,
+                *y,
+                load_n(q.add(o), partial, tail),
+                load_n(r.add(o), partial, tail),
+            );
+        }
     }
 }
 
