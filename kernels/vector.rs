@@ -172,8 +172,10 @@ pub(crate) unsafe trait Vector: Copy {
     /// Adds one vector of values.
     unsafe fn ext_step<const MAX: bool>(acc: Self::Ext, x: Self) -> Self::Ext;
     /// Two vectors of the same lanes into two states that are merged in the end: `x` into `a`,
-    /// `y` into `b` (rows of one channel column, vectors of one NCHW row). A path may check the
-    /// pair at once, with both states' lanes in mind.
+    /// `y` into `b` (rows of one channel column, vectors of one NCHW row). The two states are
+    /// only exact together: a path may check both vectors at once and record it in `a` alone
+    /// (AVX-512 records their NaNs so), so the caller must merge `b` into `a` (or `a` into `b`)
+    /// before [`Vector::ext_finish`].
     #[inline(always)]
     unsafe fn ext_step2<const MAX: bool>(
         a: Self::Ext,
