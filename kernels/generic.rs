@@ -79,8 +79,8 @@ pub(crate) trait Reduce {
             ]
         }
     }
-    /// `x` into `a` and `y` into `b`, two states of the same lanes (only for max / min: see
-    /// [`Vector::ext_step2`]).
+    /// `x` into `a` and `y` into `b`, two states of the same lanes that are merged in the end
+    /// (for the sum two plain steps; for max / min see [`Vector::ext_step2`]).
     ///
     /// # Safety
     /// As for every [`Vector`] method.
@@ -907,8 +907,8 @@ unsafe fn nhwc_columns<V: Vector, R: Reduce>(
         }
         // Columns of `t` vectors, then of the powers of two below `t`, then a partial vector:
         // each count is a constant once inlined, so the states stay in registers.
-        let t2 = below(t);
-        let (t4, t8, t16) = (below(t2), below(below(t2)), below(below(below(t2))));
+        let (t2, t4) = (below(t), below(below(t)));
+        let (t8, t16) = (below(t4), below(below(t4)));
         c = column_tiles::<V, R>(img, channels, rows, out, c, t, avg);
         c = column_tiles::<V, R>(img, channels, rows, out, c, t2, avg);
         c = column_tiles::<V, R>(img, channels, rows, out, c, t4, avg);

@@ -397,8 +397,9 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     type Nsum: Copy;
     /// How many vectors an `Nsum` takes.
     const NSUM_VECTORS: usize;
-    /// Independent narrow sums a long row keeps (2 or 4): four where the step's latency, not
-    /// its throughput, was the limit (`vpdpbusd` and `vpmaddwd` take five cycles).
+    /// Independent narrow sums a long row keeps (2 or 4): four where they measured faster,
+    /// mostly where the step's latency was the limit (`vpdpbusd` and `vpmaddwd` take five
+    /// cycles).
     const NSUM_CHAINS: usize = 2;
     /// The empty narrow sum.
     unsafe fn nsum_zero<const DOT: bool>() -> Self::Nsum;
