@@ -297,6 +297,23 @@ impl<'o, 'a, T: Int> Emitter<'o, 'a, T> {
         }
     }
 
+    /// Adds sixteen results at once (one copy when the batch has room for them, as it always
+    /// has in kernels that add results sixteen at a time from the start: `BATCH` is a
+    /// multiple of 16).
+    #[inline(always)]
+    fn push16(&mut self, vals: &[i32; 16]) {
+        match self.buf.get_mut(self.len..self.len + 16) {
+            Some(slots) => {
+                slots.copy_from_slice(vals);
+                self.len += 16;
+                if self.len == BATCH {
+                    self.flush();
+                }
+            }
+            None => vals.iter().for_each(|&v| self.push(v)),
+        }
+    }
+
     fn flush(&mut self) {
         let n = self.len.min(BATCH);
         self.out.emit(self.next, self.buf.get(..n).unwrap_or(&[]));
@@ -443,6 +460,23 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
         for (j, a) in acc.into_iter().enumerate() {
             // SAFETY: `j < 4`, inside the caller's range.
             unsafe { *out.add(j) = Self::hsum_total(a, vectors) };
+        }
+    }
+
+    /// Whether short NCHW rows go sixteen at a time through [`IntVector::hext16`] for `max` /
+    /// `min` (paths with enough registers and a cheap transposed fold); otherwise each row
+    /// takes its own [`IntVector::hmax`] / [`IntVector::hmin`].
+    const HEXT16: bool = false;
+    /// The maximum (`MAX`) or minimum of the lanes of each of sixteen vectors, written to
+    /// `out[0..16]` in order.
+    ///
+    /// # Safety
+    /// `out..out + 16` must be writable.
+    #[inline(always)]
+    unsafe fn hext16<const MAX: bool>(rows: [Self; 16], out: *mut i32) {
+        for (j, v) in rows.into_iter().enumerate() {
+            // SAFETY: `j < 16`, inside the caller's range.
+            unsafe { *out.add(j) = if MAX { v.hmax() } else { v.hmin() } };
         }
     }
 
@@ -814,7 +848,8 @@ unsafe fn short_row<T: Int, V: IntVector<T>, const FULL: usize>(
 
 /// NCHW maximum / minimum: each row with two running extremes; the tail overlaps the previous
 /// vector of the row (repeats do not change an extreme) or, in rows shorter than a vector, is
-/// blended with the identity.
+/// blended with the identity. Rows shorter than eight vectors go sixteen at a time where the
+/// path folds sixteen rows' extremes together ([`IntVector::HEXT16`]).
 #[inline(always)]
 unsafe fn nchw_ext<T: Int, V: IntVector<T>, const MAX: bool>(
     input: &[T],
@@ -828,22 +863,39 @@ unsafe fn nchw_ext<T: Int, V: IntVector<T>, const MAX: bool>(
     let ident = if MAX { T::MIN } else { T::MAX };
     let mut em = Emitter::new(out);
     let mut o = 0;
+    if V::HEXT16 && n < 8 * l {
+        // Short rows sixteen at a time, their lanes folded together (`hext16`): a row's own
+        // horizontal fold was most of the work on rows of one to a few vectors.
+        // SAFETY: `first` only reads the mask table.
+        let (mask, fill) = unsafe { (first::<T, V>(n.clamp(1, l - 1)), V::splat(ident)) };
+        let mut vals = [0i32; 16];
+        while o + 16 * n <= len && o + 15 * n + n.max(l) <= len {
+            // SAFETY: the sixteen rows `o .. o + 16n` are inside the input, and so is every
+            // whole vector read: a row shorter than a vector reads `l` values from its start,
+            // the last one ending at `o + 15n + l <= len`; `vals` holds sixteen.
+            unsafe {
+                let p = base.add(o);
+                let mut rows = [fill; 16];
+                for (j, row) in rows.iter_mut().enumerate() {
+                    let q = p.add(j * n);
+                    *row = if n >= l {
+                        ext_row::<T, V, MAX>(q, n)
+                    } else {
+                        V::select(mask, V::load(q), fill)
+                    };
+                }
+                V::hext16::<MAX>(rows, vals.as_mut_ptr());
+            }
+            em.push16(&vals);
+            o += 16 * n;
+        }
+    }
     while o < len {
         // SAFETY: as in `nchw_sum`: every load reads a whole vector inside `0..len`.
         unsafe {
             let p = base.add(o);
             let acc = if n >= l {
-                let (mut a, mut b) = (V::load(p), V::load(p.add(n - l)));
-                let mut i = l;
-                while i + 2 * l <= n {
-                    a = ext_step::<T, V, MAX>(a, V::load(p.add(i)));
-                    b = ext_step::<T, V, MAX>(b, V::load(p.add(i + l)));
-                    i += 2 * l;
-                }
-                if i + l <= n {
-                    a = ext_step::<T, V, MAX>(a, V::load(p.add(i)));
-                }
-                ext_step::<T, V, MAX>(a, b)
+                ext_row::<T, V, MAX>(p, n)
             } else if o + l <= len {
                 V::select(first::<T, V>(n), V::load(p), V::splat(ident))
             } else if o + n >= l {
@@ -856,6 +908,30 @@ unsafe fn nchw_ext<T: Int, V: IntVector<T>, const MAX: bool>(
         o += n;
     }
     em.flush();
+}
+
+/// The lane-wise maximum (or minimum) of the `n >= LANES` values at `p`, in two running
+/// extremes; the last vector overlaps the one before it (repeats do not change an extreme).
+///
+/// # Safety
+/// `p..p + n` must be readable, `n >= LANES`; the CPU has `V`'s instruction set.
+#[inline(always)]
+unsafe fn ext_row<T: Int, V: IntVector<T>, const MAX: bool>(p: *const T, n: usize) -> V {
+    let l = V::LANES;
+    // SAFETY: every load reads a whole vector inside `p..p + n`.
+    unsafe {
+        let (mut a, mut b) = (V::load(p), V::load(p.add(n - l)));
+        let mut i = l;
+        while i + 2 * l <= n {
+            a = ext_step::<T, V, MAX>(a, V::load(p.add(i)));
+            b = ext_step::<T, V, MAX>(b, V::load(p.add(i + l)));
+            i += 2 * l;
+        }
+        if i + l <= n {
+            a = ext_step::<T, V, MAX>(a, V::load(p.add(i)));
+        }
+        ext_step::<T, V, MAX>(a, b)
+    }
 }
 
 /// `max(a, b)` (or `min`) lane by lane. (A function, not a closure: closures do not get the

@@ -306,6 +306,76 @@ unsafe impl IntVector<i16> for __m128i {
 // AVX2
 // ---------------------------------------------------------------------------------------------
 
+/// Sixteen registers folded together lane-wise by `$f` (a maximum or minimum), transposed:
+/// returns two registers, the 32-bit lane `j` of the
+/// first holding the fold of row `j`'s lanes down to one 32-bit group, of the second row `8 + j`.
+macro_rules! ext16_256 {
+    ($rows:expr, $f:path) => {{
+        let r: [__m256i; 16] = $rows;
+        // The fold below leaves position `8m + b + 2t` in lane `4b + t` of register `m`: feed
+        // it row `8m + 4b + t` there.
+        let s = [
+            r[0], r[4], r[1], r[5], r[2], r[6], r[3], r[7], r[8], r[12], r[9], r[13], r[10], r[14],
+            r[11], r[15],
+        ];
+        // 256 -> 128: one row per block.
+        let mut p = [_mm256_setzero_si256(); 8];
+        for (v, &[a, b]) in p.iter_mut().zip(s.as_chunks::<2>().0) {
+            *v = $f(
+                _mm256_permute2x128_si256::<0x20>(a, b),
+                _mm256_permute2x128_si256::<0x31>(a, b),
+            );
+        }
+        // 128 -> 64: block `b` of `q[k]` holds positions [4k + b, 4k + 2 + b].
+        let mut q = [_mm256_setzero_si256(); 4];
+        for (v, &[a, b]) in q.iter_mut().zip(p.as_chunks::<2>().0) {
+            *v = $f(_mm256_unpacklo_epi64(a, b), _mm256_unpackhi_epi64(a, b));
+        }
+        // 64 -> 32: block `b` of `t[m]` holds positions [8m + b + 2t for t in 0..4].
+        let mut t = [_mm256_setzero_si256(); 2];
+        for (v, &[a, b]) in t.iter_mut().zip(q.as_chunks::<2>().0) {
+            let (a, b) = (_mm256_castsi256_ps(a), _mm256_castsi256_ps(b));
+            *v = $f(
+                _mm256_castps_si256(_mm256_shuffle_ps::<0x88>(a, b)),
+                _mm256_castps_si256(_mm256_shuffle_ps::<0xDD>(a, b)),
+            );
+        }
+        (t[0], t[1])
+    }};
+}
+
+/// The body of `hext16` on 256-bit registers: [`ext16_256`] with `$max` or `$min` (as `$m`),
+/// the last 32-bit groups folded (`$bytes`: lane width 1 or 2), the low lane of each
+/// extended to `i32` (`sign` or `zero`) and stored to `$out[0..16]`.
+macro_rules! hext16_256 {
+    ($rows:expr, $out:expr, $m:expr, $max:path, $min:path, $bytes:literal, $ext:ident) => {{
+        let (a, b) = if $m {
+            hext16_256!(@fold $rows, $max, $bytes)
+        } else {
+            hext16_256!(@fold $rows, $min, $bytes)
+        };
+        _mm256_storeu_si256($out.cast(), hext16_256!(@$ext a, $bytes));
+        _mm256_storeu_si256($out.add(8).cast(), hext16_256!(@$ext b, $bytes));
+    }};
+    (@fold $rows:expr, $f:path, $bytes:literal) => {{
+        let (mut a, mut b) = ext16_256!($rows, $f);
+        a = $f(a, _mm256_srli_epi32::<16>(a));
+        b = $f(b, _mm256_srli_epi32::<16>(b));
+        if $bytes == 1 {
+            a = $f(a, _mm256_srli_epi32::<8>(a));
+            b = $f(b, _mm256_srli_epi32::<8>(b));
+        }
+        (a, b)
+    }};
+    (@sign $x:expr, $bytes:literal) => {{
+        const S: i32 = 32 - 8 * $bytes;
+        _mm256_srai_epi32::<S>(_mm256_slli_epi32::<S>($x))
+    }};
+    (@zero $x:expr, $bytes:literal) => {
+        _mm256_and_si256($x, _mm256_set1_epi32(0xFF))
+    };
+}
+
 /// The two 128-bit halves of a 256-bit register.
 #[inline(always)]
 unsafe fn halves(x: __m256i) -> (__m128i, __m128i) {
@@ -555,6 +625,11 @@ unsafe impl IntVector<i8> for __m256i {
     unsafe fn hsum_total4(acc: [__m256i; 4], vectors: usize, out: *mut i32) {
         store4_64(total4_64(acc), 128 * 32 * vectors as i64, out);
     }
+    const HEXT16: bool = true;
+    #[inline(always)]
+    unsafe fn hext16<const MAX: bool>(rows: [Self; 16], out: *mut i32) {
+        hext16_256!(rows, out, MAX, _mm256_max_epi8, _mm256_min_epi8, 1, sign);
+    }
     lsum256_bytes!(i8, pairs256_i8, _mm256_cvtepi16_epi32);
 }
 
@@ -606,6 +681,11 @@ unsafe impl IntVector<u8> for __m256i {
     #[inline(always)]
     unsafe fn hsum_total4(acc: [__m256i; 4], _: usize, out: *mut i32) {
         store4_64(total4_64(acc), 0, out);
+    }
+    const HEXT16: bool = true;
+    #[inline(always)]
+    unsafe fn hext16<const MAX: bool>(rows: [Self; 16], out: *mut i32) {
+        hext16_256!(rows, out, MAX, _mm256_max_epu8, _mm256_min_epu8, 1, zero);
     }
     lsum256_bytes!(u8, pairs256_u8, _mm256_cvtepu16_epi32);
 }
@@ -659,6 +739,11 @@ unsafe impl IntVector<i16> for __m256i {
     #[inline(always)]
     unsafe fn hsum_total4(acc: [__m256i; 4], _: usize, out: *mut i32) {
         _mm_storeu_si128(out.cast(), total4_32(acc));
+    }
+    const HEXT16: bool = true;
+    #[inline(always)]
+    unsafe fn hext16<const MAX: bool>(rows: [Self; 16], out: *mut i32) {
+        hext16_256!(rows, out, MAX, _mm256_max_epi16, _mm256_min_epi16, 2, sign);
     }
     type Lsum = (__m256i, __m256i);
     #[inline(always)]
@@ -740,6 +825,75 @@ unsafe fn spill512(p: *mut i32, a: __m512i, b: __m512i) {
     let (p0, p1) = (p.cast::<__m512i>(), p.add(16).cast::<__m512i>());
     _mm512_storeu_si512(p0, _mm512_add_epi32(_mm512_loadu_si512(p0), a));
     _mm512_storeu_si512(p1, _mm512_add_epi32(_mm512_loadu_si512(p1), b));
+}
+
+/// Sixteen registers folded together lane-wise by `$f` (a maximum or minimum), transposed:
+/// returns the register whose 32-bit lane `j` holds the fold of row `j`'s lanes down to one
+/// 32-bit group (four bytes or two words, left for the caller to fold). A macro, not a function
+/// taking a closure: closures do not get the target features of the entry point.
+macro_rules! ext16_512 {
+    ($rows:expr, $f:path) => {{
+        let r: [__m512i; 16] = $rows;
+        // The fold below leaves position `b + 4t` in lane `4b + t`: feed it row `4b + t` there.
+        let s = [
+            r[0], r[4], r[8], r[12], r[1], r[5], r[9], r[13], r[2], r[6], r[10], r[14], r[3], r[7],
+            r[11], r[15],
+        ];
+        // 512 -> 256: blocks [a0 a2, a1 a3, b0 b2, b1 b3] (two rows).
+        let mut p = [_mm512_setzero_si512(); 8];
+        for (v, &[a, b]) in p.iter_mut().zip(s.as_chunks::<2>().0) {
+            *v = $f(
+                _mm512_shuffle_i32x4::<0x44>(a, b),
+                _mm512_shuffle_i32x4::<0xEE>(a, b),
+            );
+        }
+        // 256 -> 128: one row per block.
+        let mut q = [_mm512_setzero_si512(); 4];
+        for (v, &[a, b]) in q.iter_mut().zip(p.as_chunks::<2>().0) {
+            *v = $f(
+                _mm512_shuffle_i32x4::<0x88>(a, b),
+                _mm512_shuffle_i32x4::<0xDD>(a, b),
+            );
+        }
+        // 128 -> 64: block `b` of `t[k]` holds positions [8k + b, 8k + 4 + b].
+        let mut t = [_mm512_setzero_si512(); 2];
+        for (v, &[a, b]) in t.iter_mut().zip(q.as_chunks::<2>().0) {
+            *v = $f(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
+        }
+        // 64 -> 32: block `b` holds positions [b, 4 + b, 8 + b, 12 + b].
+        let (t0, t1) = (_mm512_castsi512_ps(t[0]), _mm512_castsi512_ps(t[1]));
+        $f(
+            _mm512_castps_si512(_mm512_shuffle_ps::<0x88>(t0, t1)),
+            _mm512_castps_si512(_mm512_shuffle_ps::<0xDD>(t0, t1)),
+        )
+    }};
+}
+
+/// The body of `hext16` on 512-bit registers, as [`hext16_256`].
+macro_rules! hext16_512 {
+    ($rows:expr, $out:expr, $m:expr, $max:path, $min:path, $bytes:literal, $ext:ident) => {{
+        let v = if $m {
+            hext16_512!(@fold $rows, $max, $bytes)
+        } else {
+            hext16_512!(@fold $rows, $min, $bytes)
+        };
+        _mm512_storeu_si512($out.cast(), hext16_512!(@$ext v, $bytes));
+    }};
+    (@fold $rows:expr, $f:path, $bytes:literal) => {{
+        let mut v = ext16_512!($rows, $f);
+        v = $f(v, _mm512_srli_epi32::<16>(v));
+        if $bytes == 1 {
+            v = $f(v, _mm512_srli_epi32::<8>(v));
+        }
+        v
+    }};
+    (@sign $x:expr, $bytes:literal) => {{
+        const S: u32 = 32 - 8 * $bytes;
+        _mm512_srai_epi32::<S>(_mm512_slli_epi32::<S>($x))
+    }};
+    (@zero $x:expr, $bytes:literal) => {
+        _mm512_and_si512($x, _mm512_set1_epi32(0xFF))
+    };
 }
 
 macro_rules! common512 {
@@ -949,6 +1103,11 @@ unsafe impl IntVector<i8> for __m512i {
         // 2^13 per vector), so they fit the 32-bit packing; the difference wraps back exactly.
         store16_64(acc, (128 * 64 * vectors) as i32, out);
     }
+    const HEXT16: bool = true;
+    #[inline(always)]
+    unsafe fn hext16<const MAX: bool>(rows: [Self; 16], out: *mut i32) {
+        hext16_512!(rows, out, MAX, _mm512_max_epi8, _mm512_min_epi8, 1, sign);
+    }
     lsum512_bytes!(i8, _mm512_cvtepi8_epi16, _mm512_cvtepi16_epi32, pairs512_i8);
 }
 
@@ -1045,6 +1204,11 @@ unsafe impl IntVector<u8> for __m512i {
         // The lane sums are below 2^31 (the caller's guarantee for the total).
         store16_64(acc, 0, out);
     }
+    const HEXT16: bool = true;
+    #[inline(always)]
+    unsafe fn hext16<const MAX: bool>(rows: [Self; 16], out: *mut i32) {
+        hext16_512!(rows, out, MAX, _mm512_max_epu8, _mm512_min_epu8, 1, zero);
+    }
     lsum512_bytes!(u8, _mm512_cvtepu8_epi16, _mm512_cvtepu16_epi32, pairs512_u8);
 }
 
@@ -1122,6 +1286,11 @@ unsafe impl IntVector<i16> for __m512i {
     unsafe fn hsum_total4(acc: [__m512i; 4], _: usize, out: *mut i32) {
         let folded = fold4_512_32(acc);
         _mm_storeu_si128(out.cast(), total4_32(folded));
+    }
+    const HEXT16: bool = true;
+    #[inline(always)]
+    unsafe fn hext16<const MAX: bool>(rows: [Self; 16], out: *mut i32) {
+        hext16_512!(rows, out, MAX, _mm512_max_epi16, _mm512_min_epi16, 2, sign);
     }
     type Lsum = (__m512i, __m512i);
     #[inline(always)]
