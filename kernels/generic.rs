@@ -103,6 +103,16 @@ pub(crate) trait Reduce {
         // SAFETY: the caller's obligations are passed on.
         unsafe { Self::step(Self::step(a, x), y) }
     }
+    /// The state of `x` and `y` alone: [`Reduce::step_pair`] from [`Reduce::init`], in fewer
+    /// operations where the path can (see [`Vector::ext_start_pair`]).
+    ///
+    /// # Safety
+    /// As for every [`Vector`] method.
+    #[inline(always)]
+    unsafe fn start_pair<V: Vector>(x: V, y: V) -> Self::Acc<V> {
+        // SAFETY: the caller's obligations are passed on.
+        unsafe { Self::step_pair(Self::init(), x, y) }
+    }
     /// Combines two states (the vertical fold).
     ///
     /// # Safety
@@ -225,6 +235,11 @@ impl<const MAX: bool> Reduce for Ext<MAX> {
     unsafe fn step_pair<V: Vector>(a: V::Ext, x: V, y: V) -> V::Ext {
         // SAFETY: see above the `Add` impl.
         unsafe { V::ext_step_pair::<MAX>(a, x, y) }
+    }
+    #[inline(always)]
+    unsafe fn start_pair<V: Vector>(x: V, y: V) -> V::Ext {
+        // SAFETY: see above the `Add` impl.
+        unsafe { V::ext_start_pair::<MAX>(x, y) }
     }
     #[inline(always)]
     unsafe fn merge<V: Vector>(a: V::Ext, b: V::Ext) -> V::Ext {
@@ -603,15 +618,26 @@ unsafe fn steps<V: Vector, R: Reduce, const K: usize, const CHAIN: bool>(
             // SAFETY: vectors `j < K` are inside `q..q + K * LANES`, and the `part` values after
             // them are readable, and with `K > 0` so are the `LANES` values before their end.
             unsafe {
+                // The first pair starts the state (`Reduce::start_pair`: no step against the
+                // initial infinities; NCHW 7x7 `max` 1.1x on AVX-512).
                 for j in (0..K / 2).map(|j| 2 * j) {
                     let x = q.add(j * V::LANES);
-                    *a = R::step_pair(*a, V::load(x), V::load(x.add(V::LANES)));
+                    let (x, y) = (V::load(x), V::load(x.add(V::LANES)));
+                    *a = if j == 0 {
+                        R::start_pair(x, y)
+                    } else {
+                        R::step_pair(*a, x, y)
+                    };
                 }
                 if K % 2 == 1 {
                     let x = V::load(q.add((K - 1) * V::LANES));
                     *a = if part > 0 {
                         let t = V::load_tail_back(q.wrapping_add(K * V::LANES), tail);
-                        R::step_pair(*a, x, t)
+                        if K == 1 {
+                            R::start_pair(x, t)
+                        } else {
+                            R::step_pair(*a, x, t)
+                        }
                     } else {
                         R::step(*a, x)
                     };

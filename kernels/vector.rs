@@ -192,6 +192,14 @@ pub(crate) unsafe trait Vector: Copy {
         // SAFETY: the trait's contract, passed on.
         unsafe { Self::ext_step::<MAX>(Self::ext_step::<MAX>(a, x), y) }
     }
+    /// The state of two vectors of the same lanes and nothing else: [`Vector::ext_step_pair`]
+    /// from [`Vector::ext_init`], which paths do in fewer operations (no step against the
+    /// initial infinities).
+    #[inline(always)]
+    unsafe fn ext_start_pair<const MAX: bool>(x: Self, y: Self) -> Self::Ext {
+        // SAFETY: the trait's contract, passed on.
+        unsafe { Self::ext_step_pair::<MAX>(Self::ext_init::<MAX>(), x, y) }
+    }
     /// Combines two states.
     unsafe fn ext_merge<const MAX: bool>(a: Self::Ext, b: Self::Ext) -> Self::Ext;
     /// The result per lane.

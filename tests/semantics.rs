@@ -60,6 +60,58 @@ fn signed_zeros() {
     one_channel(&[1.0, -1.0], Op::Sum, is_pos_zero);
 }
 
+/// A single value decides the result wherever it stands: a `+0.0` among `-0.0`s for `max`, a
+/// `-0.0` among `+0.0`s for `min`, a NaN among ones for both; at every position of rows of many
+/// lengths (every vector of a row, every tail, the first pair of vectors that starts a state),
+/// in a channel among twenty (so that NCHW rows go through the groups of many rows).
+#[test]
+fn one_value_decides_at_every_position() {
+    const C: usize = 20;
+    const AT: usize = 5;
+    let nan = f32::from_bits(0xFFC0_0001);
+    type Check = fn(f32) -> bool;
+    let cases: [(Op, f32, f32, Check); 4] = [
+        (Op::Max, -0.0, 0.0, is_pos_zero),
+        (Op::Min, 0.0, -0.0, is_neg_zero),
+        (Op::Max, 1.0, nan, is_canonical_nan),
+        (Op::Min, 1.0, nan, is_canonical_nan),
+    ];
+    let lengths = (1..=34).chain([47, 48, 49, 50, 63, 64, 65, 97, 129, 196, 257, 1100]);
+    for n in lengths {
+        let positions: Vec<usize> = if n <= 65 {
+            (0..n).collect()
+        } else {
+            (0..n).step_by(n / 40).chain([n - 1]).collect()
+        };
+        for layout in LAYOUTS {
+            let at = |i: usize| match layout {
+                Layout::Nchw => AT * n + i,
+                Layout::Nhwc => i * C + AT,
+            };
+            let mut input = values(7 + n as u64, C * n, 0);
+            for &(op, base, odd, check) in &cases {
+                for i in 0..n {
+                    input[at(i)] = base;
+                }
+                for &pos in &positions {
+                    input[at(pos)] = odd;
+                    for p in paths() {
+                        let mut out = [0.0f32; C];
+                        run(p, op, &input, Shape::new(1, C, n), layout, &mut out);
+                        assert!(
+                            check(out[AT]),
+                            "{:?} {op:?} {layout:?} n = {n}, {odd:?} at {pos}: got {:#x}",
+                            p.isa(),
+                            out[AT].to_bits()
+                        );
+                    }
+                    input[at(pos)] = base;
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn nans_are_canonical() {
     let nans = [

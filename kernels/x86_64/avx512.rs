@@ -209,6 +209,10 @@ unsafe impl Vector for __m512 {
         )
     }
     #[inline(always)]
+    unsafe fn ext_start_pair<const MAX: bool>(x: Self, y: Self) -> Self::Ext {
+        (range::<MAX>(x, y), _mm512_cmp_ps_mask::<_CMP_ORD_Q>(x, y))
+    }
+    #[inline(always)]
     unsafe fn ext_merge<const MAX: bool>(a: Self::Ext, b: Self::Ext) -> Self::Ext {
         (range::<MAX>(a.0, b.0), a.1 & b.1)
     }

@@ -47,6 +47,14 @@ macro_rules! x86_ext {
             }
         }
         #[inline(always)]
+        unsafe fn ext_start_pair<const MAX: bool>(x: Self, y: Self) -> Self::Ext {
+            if MAX {
+                ($max(x, y), $and(x, y), $unord(x, y))
+            } else {
+                ($min(x, y), $or(x, y), $unord(x, y))
+            }
+        }
+        #[inline(always)]
         unsafe fn ext_merge<const MAX: bool>(a: Self::Ext, b: Self::Ext) -> Self::Ext {
             if MAX {
                 ($max(a.0, b.0), $and(a.1, b.1), $or(a.2, b.2))
