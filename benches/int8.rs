@@ -1,5 +1,5 @@
 //! Throughput of int8 global pooling (TFLite AVERAGE_POOL_2D `avg`, and `max`): every available
-//! path beside the naive loop a user would write and the read-only probe over the same bytes,
+//! path beside the naive loop a user would write and the read-only probes over the same bytes,
 //! in one criterion group per case (`<case>-i8/<layout>`), so that results read as ratios.
 //!
 //! Run: `cargo bench --bench int8`, then `python3 benches/report.py --filter i8`.
@@ -58,7 +58,7 @@ fn naive_avg(x: &[i8], shape: Shape, layout: Layout, out: &mut [i8], acc: &mut [
 #[path = "common/probe.rs"]
 mod probe;
 
-use probe::probe;
+use probe::{has_row_probe, probe, probe_rows};
 
 fn bench(c: &mut Criterion) {
     let paths: Vec<Pooler> = Isa::ALL
@@ -82,6 +82,12 @@ fn bench(c: &mut Criterion) {
             g.bench_function("probe", |b| {
                 b.iter(|| probe(black_box(bytemuck::cast_slice::<u32, u8>(&words))))
             });
+            if layout == Layout::Nchw && has_row_probe() {
+                g.bench_function("probe/rows", |b| {
+                    let bytes = bytemuck::cast_slice::<u32, u8>(&words);
+                    b.iter(|| probe_rows(black_box(bytes), spatial))
+                });
+            }
             g.bench_function("naive/avg", |b| {
                 b.iter(|| naive_avg(black_box(x), shape, layout, &mut out, &mut acc))
             });

@@ -1,5 +1,6 @@
 //! Throughput of global pooling: every available path beside the naive loop a user would write
-//! and a read-only probe (the fastest plain read of the same bytes), in one criterion group per
+//! and a read-only probe (the fastest plain read of the same bytes; for NCHW also the row probe,
+//! the same bytes read row by row as a per-channel kernel must), in one criterion group per
 //! case, so that results read as ratios. `benches/report.py` turns the results into the README
 //! table (GB/s and % of the probe).
 //!
@@ -72,7 +73,7 @@ fn naive_max(x: &[f32], shape: Shape, layout: Layout, out: &mut [f32]) {
 #[path = "common/probe.rs"]
 mod probe;
 
-use probe::probe;
+use probe::{has_row_probe, probe, probe_rows};
 
 fn bench(c: &mut Criterion) {
     let paths: Vec<Pooler> = Isa::ALL
@@ -93,6 +94,13 @@ fn bench(c: &mut Criterion) {
             g.bench_function("probe", |b| {
                 b.iter(|| probe(black_box(bytemuck::cast_slice::<f32, u8>(&x))))
             });
+            if layout == Layout::Nchw && has_row_probe() {
+                g.bench_function("probe/rows", |b| {
+                    b.iter(|| {
+                        probe_rows(black_box(bytemuck::cast_slice::<f32, u8>(&x)), spatial * 4)
+                    })
+                });
+            }
             g.bench_function("naive/avg", |b| {
                 b.iter(|| naive_avg(black_box(&x), shape, layout, &mut out))
             });

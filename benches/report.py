@@ -2,8 +2,9 @@
 """Summarise criterion results of `cargo bench --bench pool` as a Markdown table.
 
 For every case and layout: GB/s (1e9 bytes/s, from the median time) of the read-only probe,
-the naive loops, and each path's avg and max, and each as a percentage of the probe measured in
-the same run. Reads target/criterion/<case>/<layout>/<bench>/new/{estimates,benchmark}.json.
+the row probe (NCHW only: the same bytes read row by row, as a per-channel kernel must), the
+naive loops, and each path's avg and max, and each as a percentage of the probe measured in the
+same run. Reads target/criterion/<case>/<layout>/<bench>/new/{estimates,benchmark}.json.
 
 Usage: python3 benches/report.py [--paths avx2*,scalar] [--filter i8] [target/criterion]
 
@@ -54,16 +55,17 @@ def main():
                     key=lambda g: (order.index(case(g)) if case(g) in order else 99, g))
     cols = None
     for g in groups:
-        names = [n for n in results[g] if n != "probe"]
+        names = [n for n in results[g] if not n.startswith("probe")]
         if paths:
             names = [n for n in names if n.startswith("naive") or n.split("/")[-1] in paths]
         names.sort(key=lambda n: (not n.startswith("naive"), n.split("/")[-1], n))
         if cols is None:
             cols = names
-            print("| case | probe GB/s | " + " | ".join(cols) + " |")
-            print("|---" * (len(cols) + 2) + "|")
+            print("| case | probe GB/s | row probe | " + " | ".join(cols) + " |")
+            print("|---" * (len(cols) + 3) + "|")
         probe = results[g].get("probe")
-        cells = []
+        rows = results[g].get("probe/rows")
+        cells = [f"{rows:.1f} ({100 * rows / probe:.0f}%)" if rows and probe else ""]
         for n in cols:
             v = results[g].get(n)
             if v is None:

@@ -3,6 +3,12 @@
 //! it stays the fastest plain read of those bytes whatever the compiler's auto-vectorizer does
 //! (rustc 1.95 turned the old portable `[u32; 16]` loop into scalar code). It is the ceiling for
 //! any reduction over the same bytes.
+//!
+//! The row probe ([`probe_rows`]) reads the same bytes the way a kernel that works row by row
+//! must (NCHW: each channel's row on its own): every row with whole-vector loads from its start
+//! and its last bytes through one vector that ends with it. Rows that do not start on a vector
+//! boundary make most of these loads straddle two cache lines; on small cache-resident maps that
+//! is a lower ceiling than the probe's (here about half of it for 7x7 maps).
 
 /// OR of all bytes, widened to `u64`, portable fallback.
 fn or_portable(x: &[u8]) -> u64 {
@@ -42,6 +48,91 @@ mod x86 {
         tail | _mm512_reduce_or_epi64(v) as u64
     }
 
+    /// The OR of one row's loads (see `row_loads`): `W` whole vectors from `p` (the row start)
+    /// and, if `tail`, the vector ending at `p + row`; with `W == 0` the vector at `p`.
+    ///
+    /// # Safety
+    /// AVX-512F; the loads are inside the input.
+    #[inline(always)]
+    unsafe fn row512<const W: usize>(p: *const u8, row: usize, tail: bool) -> __m512i {
+        // SAFETY: the caller's range.
+        unsafe {
+            let mut v = _mm512_loadu_si512(p.cast());
+            for j in 1..W {
+                v = _mm512_or_si512(v, _mm512_loadu_si512(p.add(64 * j).cast()));
+            }
+            if W > 0 && tail {
+                v = _mm512_or_si512(v, _mm512_loadu_si512(p.add(row - 64).cast()));
+            }
+            v
+        }
+    }
+
+    /// Rows of `W` whole vectors (see `row512`), four at a time into four accumulators, then
+    /// the rest of the input through `row_loads`.
+    ///
+    /// # Safety
+    /// AVX-512F; `x.len() >= 64`, `row / 64 == W` (or `W` is the general case 8 and `row >=
+    /// 512`).
+    #[inline(always)]
+    unsafe fn rows512<const W: usize>(x: &[u8], row: usize) -> u64 {
+        let (p, len) = (x.as_ptr(), x.len());
+        let tail = !row.is_multiple_of(64);
+        let mut start = 0;
+        // SAFETY: every load is inside `x`: four whole rows (with `W == 0`, a vector from each
+        // start, which the loop condition keeps inside), the rest through `row_loads`.
+        unsafe {
+            let mut a = [_mm512_setzero_si512(); 4];
+            while start + 3 * row + row.max(64) <= len {
+                for (k, acc) in a.iter_mut().enumerate() {
+                    let q = p.add(start + k * row);
+                    let v = if W == 8 {
+                        let mut v = row512::<1>(q, row, tail);
+                        for j in 1..row / 64 {
+                            v = _mm512_or_si512(v, _mm512_loadu_si512(q.add(64 * j).cast()));
+                        }
+                        v
+                    } else {
+                        row512::<W>(q, row, tail)
+                    };
+                    *acc = _mm512_or_si512(*acc, v);
+                }
+                start += 4 * row;
+            }
+            while start < len {
+                for o in super::row_loads(start, row, len, 64) {
+                    a[0] = _mm512_or_si512(a[0], _mm512_loadu_si512(p.add(o).cast()));
+                }
+                start += row;
+            }
+            let v = _mm512_or_si512(_mm512_or_si512(a[0], a[1]), _mm512_or_si512(a[2], a[3]));
+            _mm512_reduce_or_epi64(v) as u64
+        }
+    }
+
+    /// # Safety
+    /// The CPU must have AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn or_rows_avx512(x: &[u8], row: usize) -> u64 {
+        if x.len() < 64 || row == 0 {
+            return super::or_portable(x);
+        }
+        // SAFETY: AVX-512F (this function's feature), `x.len() >= 64`, `W` matches the row.
+        unsafe {
+            match row / 64 {
+                0 => rows512::<0>(x, row),
+                1 => rows512::<1>(x, row),
+                2 => rows512::<2>(x, row),
+                3 => rows512::<3>(x, row),
+                4 => rows512::<4>(x, row),
+                5 => rows512::<5>(x, row),
+                6 => rows512::<6>(x, row),
+                7 => rows512::<7>(x, row),
+                _ => rows512::<8>(x, row),
+            }
+        }
+    }
+
     /// # Safety
     /// The CPU must have AVX2.
     #[target_feature(enable = "avx2")]
@@ -76,4 +167,47 @@ pub fn probe(x: &[u8]) -> u64 {
         }
     }
     or_portable(x)
+}
+
+/// The offsets of the `w`-byte loads of the row of `row` bytes at `start` in an input of `len >=
+/// w` bytes: whole vectors from the start, then one vector that ends with the row; a row shorter
+/// than a vector takes one load from its start, or ending at the end of the input.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+fn row_loads(start: usize, row: usize, len: usize, w: usize) -> impl Iterator<Item = usize> {
+    let end = start + row;
+    let whole = if row >= w { row / w } else { 0 };
+    let last = if row < w {
+        Some(start.min(len - w))
+    } else if !row.is_multiple_of(w) {
+        Some(end - w)
+    } else {
+        None
+    };
+    (0..whole).map(move |j| start + j * w).chain(last)
+}
+
+/// Whether this CPU runs the row probe (AVX-512F: the benchmarks only show it there).
+pub fn has_row_probe() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The row probe over `x`'s bytes in rows of `row` bytes (see the module documentation), where
+/// [`has_row_probe`]; elsewhere the plain probe.
+pub fn probe_rows(x: &[u8], row: usize) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_row_probe() {
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            return unsafe { x86::or_rows_avx512(x, row) };
+        }
+    }
+    let _ = row;
+    probe(x)
 }
