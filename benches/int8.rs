@@ -82,7 +82,7 @@ fn bench(c: &mut Criterion) {
             g.bench_function("probe", |b| {
                 b.iter(|| probe(black_box(bytemuck::cast_slice::<u32, u8>(&words))))
             });
-            if layout == Layout::Nchw && has_row_probe() {
+            if layout == Layout::Nchw && has_row_probe(spatial) {
                 g.bench_function("probe/rows", |b| {
                     let bytes = bytemuck::cast_slice::<u32, u8>(&words);
                     b.iter(|| probe_rows(black_box(bytes), spatial))

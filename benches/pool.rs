@@ -94,7 +94,7 @@ fn bench(c: &mut Criterion) {
             g.bench_function("probe", |b| {
                 b.iter(|| probe(black_box(bytemuck::cast_slice::<f32, u8>(&x))))
             });
-            if layout == Layout::Nchw && has_row_probe() {
+            if layout == Layout::Nchw && has_row_probe(spatial * 4) {
                 g.bench_function("probe/rows", |b| {
                     b.iter(|| {
                         probe_rows(black_box(bytemuck::cast_slice::<f32, u8>(&x)), spatial * 4)

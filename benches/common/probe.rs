@@ -72,8 +72,7 @@ mod x86 {
     /// the rest of the input through `row_loads`.
     ///
     /// # Safety
-    /// AVX-512F; `x.len() >= 64`, `row / 64 == W` (or `W` is the general case 8 and `row >=
-    /// 512`).
+    /// AVX-512F; `x.len() >= 64`, `row / 64 == W`.
     #[inline(always)]
     unsafe fn rows512<const W: usize>(x: &[u8], row: usize) -> u64 {
         let (p, len) = (x.as_ptr(), x.len());
@@ -86,16 +85,7 @@ mod x86 {
             while start + 3 * row + row.max(64) <= len {
                 for (k, acc) in a.iter_mut().enumerate() {
                     let q = p.add(start + k * row);
-                    let v = if W == 8 {
-                        let mut v = row512::<1>(q, row, tail);
-                        for j in 1..row / 64 {
-                            v = _mm512_or_si512(v, _mm512_loadu_si512(q.add(64 * j).cast()));
-                        }
-                        v
-                    } else {
-                        row512::<W>(q, row, tail)
-                    };
-                    *acc = _mm512_or_si512(*acc, v);
+                    *acc = _mm512_or_si512(*acc, row512::<W>(q, row, tail));
                 }
                 start += 4 * row;
             }
@@ -117,20 +107,17 @@ mod x86 {
         if x.len() < 64 || row == 0 {
             return super::or_portable(x);
         }
-        // SAFETY: AVX-512F (this function's feature), `x.len() >= 64`, `W` matches the row.
-        unsafe {
-            match row / 64 {
-                0 => rows512::<0>(x, row),
-                1 => rows512::<1>(x, row),
-                2 => rows512::<2>(x, row),
-                3 => rows512::<3>(x, row),
-                4 => rows512::<4>(x, row),
-                5 => rows512::<5>(x, row),
-                6 => rows512::<6>(x, row),
-                7 => rows512::<7>(x, row),
-                _ => rows512::<8>(x, row),
-            }
+        macro_rules! arms {
+            ($($w:literal)*) => {
+                match row / 64 {
+                    // SAFETY: AVX-512F (this function's feature), `x.len() >= 64`, `W` matches
+                    // the row.
+                    $($w => unsafe { rows512::<$w>(x, row) },)*
+                    _ => super::or_portable(x),
+                }
+            };
         }
+        arms!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
     }
 
     /// # Safety
@@ -186,14 +173,17 @@ fn row_loads(start: usize, row: usize, len: usize, w: usize) -> impl Iterator<It
     (0..whole).map(move |j| start + j * w).chain(last)
 }
 
-/// Whether this CPU runs the row probe (AVX-512F: the benchmarks only show it there).
-pub fn has_row_probe() -> bool {
+/// Whether the row probe runs on this CPU for rows of `row` bytes: AVX-512F, and rows of at
+/// most 1 KiB (17 vectors). Longer rows are not a ceiling for the kernels, which align their
+/// loads on them.
+pub fn has_row_probe(row: usize) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        std::is_x86_feature_detected!("avx512f")
+        row < 17 * 64 && std::is_x86_feature_detected!("avx512f")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
+        let _ = row;
         false
     }
 }
@@ -203,7 +193,7 @@ pub fn has_row_probe() -> bool {
 pub fn probe_rows(x: &[u8], row: usize) -> u64 {
     #[cfg(target_arch = "x86_64")]
     {
-        if has_row_probe() {
+        if has_row_probe(row) {
             // SAFETY: the CPU has AVX-512F (checked just above).
             return unsafe { x86::or_rows_avx512(x, row) };
         }
