@@ -629,10 +629,13 @@ unsafe fn steps<V: Vector, R: Reduce, const K: usize, const CHAIN: bool>(
                         R::step_pair(*a, x, y)
                     };
                 }
+                // The last `part` values as the whole vector that ends with the row: it
+                // repeats values of the vector before, which does not change an extreme.
+                let end = q.wrapping_add(K * V::LANES + part);
                 if K % 2 == 1 {
                     let x = V::load(q.add((K - 1) * V::LANES));
                     *a = if part > 0 {
-                        let t = V::load_tail_back(q.wrapping_add(K * V::LANES), tail);
+                        let t = V::load(end.wrapping_sub(V::LANES));
                         if K == 1 {
                             R::start_pair(x, t)
                         } else {
@@ -642,11 +645,10 @@ unsafe fn steps<V: Vector, R: Reduce, const K: usize, const CHAIN: bool>(
                         R::step(*a, x)
                     };
                 } else if part > 0 {
-                    let p = q.wrapping_add(K * V::LANES);
                     let t = if K > 0 {
-                        V::load_tail_back(p, tail)
+                        V::load(end.wrapping_sub(V::LANES))
                     } else {
-                        V::load_tail(p, tail)
+                        V::load_tail(q, tail)
                     };
                     *a = R::step(*a, t);
                 }
