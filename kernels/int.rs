@@ -863,11 +863,12 @@ unsafe fn nchw_ext<T: Int, V: IntVector<T>, const MAX: bool>(
     let ident = if MAX { T::MIN } else { T::MAX };
     let mut em = Emitter::new(out);
     let mut o = 0;
+    // Rows shorter than a vector: their values where `mask` is set, the identity elsewhere.
+    // SAFETY: `first` only reads the mask table.
+    let (mask, fill) = unsafe { (first::<T, V>(n.clamp(1, l - 1)), V::splat(ident)) };
     if V::HEXT16 && n < 8 * l {
         // Short rows sixteen at a time, their lanes folded together (`hext16`): a row's own
         // horizontal fold was most of the work on rows of one to a few vectors.
-        // SAFETY: `first` only reads the mask table.
-        let (mask, fill) = unsafe { (first::<T, V>(n.clamp(1, l - 1)), V::splat(ident)) };
         let mut vals = [0i32; 16];
         while o + 16 * n <= len && o + 15 * n + n.max(l) <= len {
             // SAFETY: the sixteen rows `o .. o + 16n` are inside the input, and so is every
@@ -897,9 +898,9 @@ unsafe fn nchw_ext<T: Int, V: IntVector<T>, const MAX: bool>(
             let acc = if n >= l {
                 ext_row::<T, V, MAX>(p, n)
             } else if o + l <= len {
-                V::select(first::<T, V>(n), V::load(p), V::splat(ident))
+                V::select(mask, V::load(p), fill)
             } else if o + n >= l {
-                V::select(last::<T, V>(n), V::load(p.add(n).sub(l)), V::splat(ident))
+                V::select(last::<T, V>(n), V::load(p.add(n).sub(l)), fill)
             } else {
                 load_copy::<T, V>(p, n, ident)
             };

@@ -122,11 +122,6 @@ unsafe impl Vector for f32x8 {
         }
     }
     #[inline(always)]
-    unsafe fn ext_start_pair<const MAX: bool>(x: Self, y: Self) -> Self::Ext {
-        // SAFETY: nothing here depends on the CPU.
-        unsafe { Self::ext_step::<MAX>(x, y) }
-    }
-    #[inline(always)]
     unsafe fn ext_merge<const MAX: bool>(a: Self::Ext, b: Self::Ext) -> Self::Ext {
         // SAFETY: nothing here depends on the CPU.
         unsafe {

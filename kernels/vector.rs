@@ -193,8 +193,9 @@ pub(crate) unsafe trait Vector: Copy {
         unsafe { Self::ext_step::<MAX>(Self::ext_step::<MAX>(a, x), y) }
     }
     /// The state of two vectors of the same lanes and nothing else: [`Vector::ext_step_pair`]
-    /// from [`Vector::ext_init`], which paths do in fewer operations (no step against the
-    /// initial infinities).
+    /// from [`Vector::ext_init`], which the x86 paths do in fewer operations (no step against
+    /// the initial infinities; where the state is one IEEE `max` / `min` register, as on NEON,
+    /// the compiler already drops that step).
     #[inline(always)]
     unsafe fn ext_start_pair<const MAX: bool>(x: Self, y: Self) -> Self::Ext {
         // SAFETY: the trait's contract, passed on.

@@ -174,12 +174,14 @@ fn row_loads(start: usize, row: usize, len: usize, w: usize) -> impl Iterator<It
 }
 
 /// Whether the row probe runs on this CPU for rows of `row` bytes: AVX-512F, and rows of at
-/// most 1 KiB (17 vectors). Longer rows are not a ceiling for the kernels, which align their
-/// loads on them.
+/// most 1 KiB, the short rows of the benchmarks (7x7, 14x14, token pooling), which the kernels
+/// read with unaligned loads as the row probe does. (Long rows are left out: the kernels align
+/// their loads there, f32 rows of 1024 values or more and integer rows of four vectors or more,
+/// so the row probe would not be their ceiling.)
 pub fn has_row_probe(row: usize) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        row < 17 * 64 && std::is_x86_feature_detected!("avx512f")
+        row <= 1024 && std::is_x86_feature_detected!("avx512f")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {

@@ -166,10 +166,6 @@ unsafe impl Vector for float32x4_t {
         }
     }
     #[inline(always)]
-    unsafe fn ext_start_pair<const MAX: bool>(x: Self, y: Self) -> Self::Ext {
-        Self::ext_step::<MAX>(x, y)
-    }
-    #[inline(always)]
     unsafe fn ext_merge<const MAX: bool>(a: Self::Ext, b: Self::Ext) -> Self::Ext {
         if MAX {
             vmaxq_f32(a, b)

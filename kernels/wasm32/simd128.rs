@@ -118,10 +118,6 @@ unsafe impl Vector for v128 {
         }
     }
     #[inline(always)]
-    unsafe fn ext_start_pair<const MAX: bool>(x: Self, y: Self) -> Self::Ext {
-        Self::ext_step::<MAX>(x, y)
-    }
-    #[inline(always)]
     unsafe fn ext_merge<const MAX: bool>(a: Self::Ext, b: Self::Ext) -> Self::Ext {
         if MAX {
             f32x4_max(a, b)
