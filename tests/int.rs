@@ -694,12 +694,15 @@ fn avg_rounding_boundaries() {
             }
         }
     }
-    let common = [1usize, 2, 3, 5, 7, 49, 196, 254, 255, 256, 257, 3136, 12544];
+    let common = [
+        1usize, 2, 3, 5, 7, 49, 127, 128, 196, 254, 255, 256, 257, 3136, 12544,
+    ];
     check::<i16>(&common);
+    // The last `n` of the `f32` division and the first of the `f64` one (127 and 128 for
+    // `i16`, in `common`), and larger ones.
     check::<i16>(&[65535, 65536]);
     check::<i8>(&common);
-    // The last `n` of the `f32` division and the first of the `f64` one.
-    check::<i8>(&[64775, 64776, 64777, 65536, 262_144]);
+    check::<i8>(&[32639, 32640, 32641, 64776, 65536, 262_144]);
     check::<u8>(&common);
-    check::<u8>(&[32703, 32704, 32705, 32768, 131_072]);
+    check::<u8>(&[16415, 16416, 16417, 32704, 131_072]);
 }
