@@ -1260,7 +1260,8 @@ unsafe fn sum_columns_in<T: Int, V: IntVector<T>, const P: bool>(
         // `partial_column`).
         unsafe {
             let p0 = base.add(o + r0 * stride);
-            // Two vectors of the row group at a time: one loop step per two.
+            // Four or two vectors of the row group at a time: one loop step per four or two. A
+            // whole group has a constant trip count, which the compiler unrolls.
             let mut v = 0;
             while wide && v + 4 <= full {
                 let p = p0.add(v * l);
@@ -1276,14 +1277,14 @@ unsafe fn sum_columns_in<T: Int, V: IntVector<T>, const P: bool>(
             }
             while v + 2 <= full {
                 let p = p0.add(v * l);
-                // A whole group has a constant trip count, which the compiler unrolls.
-                let (a, b) = if gr == GROUP {
-                    group_pair::<T, V, P>(p, stride, GROUP)
+                let q = if gr == GROUP {
+                    group_cols::<T, V, P, 2>(p, stride, GROUP)
                 } else {
-                    group_pair::<T, V, P>(p, stride, gr)
+                    group_cols::<T, V, P, 2>(p, stride, gr)
                 };
-                spill::<T, V, P>(a, to(v));
-                spill::<T, V, P>(b, to(v + 1));
+                for (j, a) in q.into_iter().enumerate() {
+                    spill::<T, V, P>(a, to(v + j));
+                }
                 v += 2;
             }
             if v < full {
@@ -1397,7 +1398,8 @@ unsafe fn partial_column<T: Int, V: IntVector<T>>(
     }
 }
 
-/// The lane sums of `W` adjacent vectors over `rows` rows.
+/// The lane sums of `W` adjacent vectors over `rows` rows `stride` apart, in the pair layout
+/// (`P`) or the plain one.
 ///
 /// # Safety
 /// `p + r * stride .. + W * LANES` readable for every `r < rows`; `rows <= LSUM_ROWS`.
@@ -1423,34 +1425,6 @@ unsafe fn group_cols<T: Int, V: IntVector<T>, const P: bool, const W: usize>(
             }
         }
         a
-    }
-}
-
-/// The lane sums of two adjacent vectors over `rows` rows `stride` apart, in the pair layout
-/// (`P`) or the plain one.
-///
-/// # Safety
-/// `p + r * stride .. + 2 * LANES` readable for every `r < rows`; `rows <= LSUM_ROWS`.
-#[inline(always)]
-unsafe fn group_pair<T: Int, V: IntVector<T>, const P: bool>(
-    p: *const T,
-    stride: usize,
-    rows: usize,
-) -> (V::Lsum, V::Lsum) {
-    // SAFETY: the caller's range; the CPU has `V`'s instruction set.
-    unsafe {
-        let (mut a, mut b) = (V::lsum_zero(), V::lsum_zero());
-        for r in 0..rows / 2 {
-            let (p0, p1) = (p.add(2 * r * stride), p.add((2 * r + 1) * stride));
-            a = add2::<T, V, P>(a, p0, p1);
-            b = add2::<T, V, P>(b, p0.add(V::LANES), p1.add(V::LANES));
-        }
-        if rows % 2 == 1 {
-            let q = p.add((rows - 1) * stride);
-            a = add1::<T, V, P>(a, q);
-            b = add1::<T, V, P>(b, q.add(V::LANES));
-        }
-        (a, b)
     }
 }
 
