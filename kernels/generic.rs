@@ -1418,6 +1418,20 @@ unsafe fn store_n<V: Vector>(v: V, p: *mut f32, partial: usize) {
     }
 }
 
+/// How many periods of [`nhwc_flat`] (`nv` vectors each) a max / min steps at once: enough for
+/// eight independent chains (with one chain per vector of a period, one to seven on AVX-512,
+/// the latency of each step bounded the loop: 1x3x224x224 `max` 1.7x faster with twelve, one
+/// channel 3.5x with eight), a power of two, and at most twice the path's `EXT_TILE` states
+/// (SSE2 and AVX2 states are three registers each: twelve of them were slower than six).
+#[inline(always)]
+const fn flat_copies(nv: usize, tile: usize) -> usize {
+    let mut copies = 8usize.div_ceil(nv).next_power_of_two();
+    while copies > 1 && nv * copies > 2 * tile {
+        copies /= 2;
+    }
+    copies
+}
+
 /// NHWC, fewer than 8 channels: the image read as one flat run of values, in periods of
 /// `P = 16 * G = K * channels` values (`K` of `canon::partials`, `G` = odd part of `channels`).
 /// Slot `f` of a period is row partial `f / channels` of channel `f % channels`, so vectors laid
@@ -1437,20 +1451,33 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
     let lanes = V::LANES;
     let period = 16 * G;
     let nv = period / lanes;
+    // The sum goes by blocks of `TERMS_PER_PARTIAL` periods (the canonical row partials), one
+    // period at a time, each block added to the totals in order. Max / min, whose order is
+    // free, take the image as one block, their states laid over `copies` periods at once.
+    // (Blocks side by side for the sum, which would overlap its chains of additions the same
+    // way, were 6-20% slower with two or four blocks, AVX-512 and AVX2, 3 and 5 channels.)
+    let copies = if R::SUM {
+        1
+    } else {
+        flat_copies(nv, V::EXT_TILE)
+    };
     let total = rows * channels;
-    let block = TERMS_PER_PARTIAL * period;
+    let block = if R::SUM {
+        TERMS_PER_PARTIAL * period
+    } else {
+        total
+    };
     let mut totals = [Compensated::NEW; NHWC_FLAT_BELOW];
     let mut others = [R::IDENTITY; NHWC_FLAT_BELOW];
     let mut buf = [0.0f32; MAX_PERIOD];
-    // SAFETY: (for this whole block) loads stay below `img + total` (per block: the `h` values
-    // before a vector boundary, full periods, then `rem` values in at most `nv` vectors);
-    // stores to `buf` stay below `period <= MAX_PERIOD`; `out` gets `channels` values.
+    // SAFETY: (for this whole block) `flat_block` reads `n` values from `img + pos` with
+    // `pos + n <= total` and writes `period <= MAX_PERIOD` values to `buf`; `out` gets
+    // `channels` values.
     unsafe {
         let mut pos = 0;
         while pos < total {
             let n = (total - pos).min(block);
-            let mut acc = [R::init::<V>(); MAX_PERIOD / 4];
-            let mut q = img.add(pos);
+            let q = img.add(pos);
             // A start `h` values before a vector-size boundary: those values go to the last
             // lanes of the last vector (as if a vector started `LANES - h` values before), all
             // other loads are aligned, and slot `f` of the period sits at `(f - h) % period` in
@@ -1460,31 +1487,7 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
             } else {
                 0
             };
-            if h > 0
-                && let Some(a) = acc.get_mut(nv - 1)
-            {
-                *a = R::step(*a, V::load_end(q, h, R::IDENTITY));
-                q = q.add(h);
-            }
-            let m = n - h;
-            for _ in 0..m / period {
-                for (j, a) in acc.iter_mut().enumerate().take(nv) {
-                    *a = R::step(*a, V::load(q.add(j * lanes)));
-                }
-                q = q.add(period);
-            }
-            let rem = m % period;
-            for (j, a) in acc.iter_mut().enumerate().take(nv) {
-                let off = j * lanes;
-                if rem >= off + lanes {
-                    *a = R::step(*a, V::load(q.add(off)));
-                } else if rem > off {
-                    *a = R::step(*a, V::load_partial(q.add(off), rem - off, R::IDENTITY));
-                }
-            }
-            for (j, &a) in acc.iter().enumerate().take(nv) {
-                R::value(a).store(buf.as_mut_ptr().add(j * lanes));
-            }
+            flat_block::<V, R>(q, n, h, period, nv, copies, buf.as_mut_ptr());
             if h > 0
                 && let Some(slots) = buf.get_mut(..period)
             {
@@ -1517,6 +1520,105 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
         }
         for (c, (t, o)) in totals.iter().zip(others.iter()).enumerate().take(channels) {
             out.add(c).write(finish_scalar::<R>(*t, *o, avg, rows));
+        }
+    }
+}
+
+/// One block of [`nhwc_flat`]: `n` values from `q` (the first `h` of them before a vector-size
+/// boundary) into the states of one period, vector `j` of a period into state `j`, whose
+/// values go to `vals[j * LANES..]`. With `copies > 1` (max / min) the states of `copies`
+/// periods at once, merged into the first period's at the end.
+///
+/// # Safety
+/// `q..q + n` readable; `h < LANES`, `h <= n`; `vals..vals + nv * LANES` writable;
+/// `nv * copies <= MAX_PERIOD / 4`.
+#[inline(always)]
+unsafe fn flat_block<V: Vector, R: Reduce>(
+    q: *const f32,
+    n: usize,
+    h: usize,
+    period: usize,
+    nv: usize,
+    copies: usize,
+    vals: *mut f32,
+) {
+    let lanes = V::LANES;
+    let (span, states) = (period * copies, nv * copies);
+    // SAFETY: the caller's obligation, the path's CPU features.
+    let mut acc = [unsafe { R::init::<V>() }; MAX_PERIOD / 4];
+    // SAFETY: (for this whole block) the `h` values, whole spans, whole periods, then the
+    // `rem` values in at most `nv` vectors: every load inside `q..q + n`.
+    unsafe {
+        let mut q = q;
+        if h > 0
+            && let Some(a) = acc.get_mut(nv - 1)
+        {
+            *a = R::step(*a, V::load_end(q, h, R::IDENTITY));
+            q = q.add(h);
+        }
+        let m = n - h;
+        for _ in 0..m / span {
+            if copies > 1 && V::EXT_PAIRS {
+                // Vectors `j` and `j + states / 2`, half a span apart, hold the same
+                // channels: a pair step (one NaN check for both on AVX-512).
+                let half = states / 2;
+                let (lo, hi) = acc.split_at_mut(half);
+                for (j, (a, b)) in lo.iter_mut().zip(hi.iter_mut()).enumerate().take(half) {
+                    let x = V::load(q.add(j * lanes));
+                    let y = V::load(q.add((j + half) * lanes));
+                    (*a, *b) = R::step2(*a, *b, x, y);
+                }
+            } else {
+                for (j, a) in acc.iter_mut().enumerate().take(states) {
+                    *a = R::step(*a, V::load(q.add(j * lanes)));
+                }
+            }
+            q = q.add(span);
+        }
+        // Then whole periods into the first copy, and the rest of a period.
+        for _ in 0..(m % span) / period {
+            for (j, a) in acc.iter_mut().enumerate().take(nv) {
+                *a = R::step(*a, V::load(q.add(j * lanes)));
+            }
+            q = q.add(period);
+        }
+        flat_rest::<V, R>(q, m % period, nv, &mut acc);
+        // Every copy into the first (vector `j` of each copy holds the same slots).
+        if copies > 1 {
+            let (first, rest) = acc.split_at_mut(nv);
+            for (j, b) in rest.iter().enumerate().take(states - nv) {
+                if let Some(a) = first.get_mut(j % nv) {
+                    *a = R::merge(*a, *b);
+                }
+            }
+        }
+        for (j, &a) in acc.iter().enumerate().take(nv) {
+            R::value(a).store(vals.add(j * lanes));
+        }
+    }
+}
+
+/// The last `rem < period` values of a block of [`nhwc_flat`], from `q` into `acc[..nv]`.
+///
+/// # Safety
+/// `q..q + rem` readable.
+#[inline(always)]
+unsafe fn flat_rest<V: Vector, R: Reduce>(
+    q: *const f32,
+    rem: usize,
+    nv: usize,
+    acc: &mut [R::Acc<V>],
+) {
+    let lanes = V::LANES;
+    // SAFETY: whole vectors below `rem`, then one partial vector of the values left.
+    unsafe {
+        for (j, a) in acc.iter_mut().enumerate().take(nv) {
+            let off = j * lanes;
+            if rem >= off + lanes {
+                *a = R::step(*a, V::load(q.add(off)));
+            } else if rem > off {
+                *a = R::step(*a, V::load_partial(q.add(off), rem - off, R::IDENTITY));
+            }
         }
     }
 }
