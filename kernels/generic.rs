@@ -1481,20 +1481,18 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
             // A start `h` values before a vector-size boundary: those values go to the last
             // lanes of the last vector (as if a vector started `LANES - h` values before), all
             // other loads are aligned, and slot `f` of the period sits at `(f - h) % period` in
-            // the states (rotated back below).
+            // the states (see the fold below).
             let h = if V::ALIGN_LOADS && n >= ALIGN_FROM {
                 to_boundary(q, lanes)
             } else {
                 0
             };
             flat_block::<V, R>(q, n, h, period, nv, copies, buf.as_mut_ptr());
-            if h > 0
-                && let Some(slots) = buf.get_mut(..period)
-            {
-                // Slot `f` from `(f - h) % period`.
-                slots.rotate_right(h);
-            }
-            // Fold the row partials by halves: slot f with slot f + period / 2, ...
+            // Fold the row partials by halves: slot f with slot f + period / 2, ... Slot `f`
+            // sits at `(f - h) % period`; the pairs of every level are antipodal on their ring
+            // (`k` and `k + len / 2`), which the rotation maps to the same pairs (as in
+            // `block`), so the fold needs no rotation back: channel `c` ends at
+            // `(c - h) % channels`. (Addition and the extremes are commutative.)
             let mut len = period;
             while len > channels {
                 let half = len / 2;
@@ -1504,16 +1502,22 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
                 }
                 len = half;
             }
-            for ((t, o), b) in totals
+            // Channel `c` at `(c + channels - h % channels) % channels`, without a division per
+            // channel.
+            let shift = channels - h % channels;
+            for (c, (t, o)) in totals
                 .iter_mut()
                 .zip(others.iter_mut())
-                .zip(buf.iter())
+                .enumerate()
                 .take(channels)
             {
+                let at = c + shift;
+                let at = if at >= channels { at - channels } else { at };
+                let b = buf.get(at).copied().unwrap_or(0.0);
                 if R::SUM {
-                    t.add(*b);
+                    t.add(b);
                 } else {
-                    *o = R::scalar(*o, *b);
+                    *o = R::scalar(*o, b);
                 }
             }
             pos += n;
