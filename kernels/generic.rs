@@ -1455,7 +1455,7 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
     // period at a time, each block added to the totals in order. Max / min, whose order is
     // free, take the image as one block, their states laid over `copies` periods at once.
     // (Blocks side by side for the sum, which would overlap its chains of additions the same
-    // way, were 6-20% slower with two or four blocks, AVX-512 and AVX2, 3 and 5 channels.)
+    // way, were 6-22% slower with two or four blocks, AVX-512 and AVX2, 3 and 5 channels.)
     let copies = if R::SUM {
         1
     } else {
@@ -1586,7 +1586,16 @@ unsafe fn flat_block<V: Vector, R: Reduce>(
             }
             q = q.add(period);
         }
-        flat_rest::<V, R>(q, m % period, nv, &mut acc);
+        // The rest of a period: whole vectors, then one partial vector.
+        let rem = m % period;
+        for (j, a) in acc.iter_mut().enumerate().take(nv) {
+            let off = j * lanes;
+            if rem >= off + lanes {
+                *a = R::step(*a, V::load(q.add(off)));
+            } else if rem > off {
+                *a = R::step(*a, V::load_partial(q.add(off), rem - off, R::IDENTITY));
+            }
+        }
         // Every copy into the first (vector `j` of each copy holds the same slots).
         if copies > 1 {
             let (first, rest) = acc.split_at_mut(nv);
@@ -1598,31 +1607,6 @@ unsafe fn flat_block<V: Vector, R: Reduce>(
         }
         for (j, &a) in acc.iter().enumerate().take(nv) {
             R::value(a).store(vals.add(j * lanes));
-        }
-    }
-}
-
-/// The last `rem < period` values of a block of [`nhwc_flat`], from `q` into `acc[..nv]`.
-///
-/// # Safety
-/// `q..q + rem` readable.
-#[inline(always)]
-unsafe fn flat_rest<V: Vector, R: Reduce>(
-    q: *const f32,
-    rem: usize,
-    nv: usize,
-    acc: &mut [R::Acc<V>],
-) {
-    let lanes = V::LANES;
-    // SAFETY: whole vectors below `rem`, then one partial vector of the values left.
-    unsafe {
-        for (j, a) in acc.iter_mut().enumerate().take(nv) {
-            let off = j * lanes;
-            if rem >= off + lanes {
-                *a = R::step(*a, V::load(q.add(off)));
-            } else if rem > off {
-                *a = R::step(*a, V::load_partial(q.add(off), rem - off, R::IDENTITY));
-            }
         }
     }
 }
