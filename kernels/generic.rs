@@ -443,8 +443,8 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
         // as with one row per turn for those alone: the placement of the code); four rows per
         // turn: no better.
         let pairs = V::NCHW_ROLLED && SHORT;
-        let group_rows = if V::NCHW_ROLLED && SHORT {
-            core::hint::black_box(if pairs { lanes / 2 } else { lanes })
+        let group_rows = if pairs {
+            core::hint::black_box(lanes / 2)
         } else {
             lanes
         };
