@@ -1,6 +1,8 @@
 //! The kernels, written once over [`Vector`] and instantiated per path inside `#[target_feature]`
 //! functions. Every function here is `#[inline(always)]`, so it is compiled with the features of
-//! the entry point it is inlined into.
+//! the entry point it is inlined into; except in unoptimized builds (cfg `globalpool_unoptimized`,
+//! set by `build.rs` at opt-level 0), where they are ordinary calls: unoptimized code gives every
+//! inlined copy its own stack slots, and the entry points would need megabytes of stack.
 //!
 //! Each follows the canonical order of [`canon`](super::canon) exactly; the comments say how.
 
@@ -31,7 +33,7 @@ const NHWC_STREAM_BYTES: usize = 64 << 20;
 /// 32 rows, the other way to keep partials in registers, gained about half as much. A memory-
 /// bound 8x256x56x56 (26 MB) was 5% slower in groups of 32 rows, 1x64x112x112 (3.2 MB) the same.)
 const NHWC_CACHED_BYTES: usize = 1 << 20;
-/// The most states per vector of a max / min [`column`].
+/// The most states per vector of a max / min [`column()`].
 const MAX_SIDE: usize = 4;
 /// The longest period of the NHWC flat path: `16 * 7` values.
 const MAX_PERIOD: usize = 16 * (NHWC_FLAT_BELOW - 1);
@@ -65,7 +67,7 @@ pub(crate) trait Reduce {
     ///
     /// # Safety
     /// `*p..*p + 4 * LANES` readable; the path's CPU features, as for every [`Vector`] method.
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn step4<V: Vector>(acc: [Self::Acc<V>; 4], p: &mut *const f32) -> [Self::Acc<V>; 4] {
         // SAFETY: the caller's obligations are passed on.
         unsafe {
@@ -84,7 +86,7 @@ pub(crate) trait Reduce {
     ///
     /// # Safety
     /// As for every [`Vector`] method.
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn step2<V: Vector>(
         a: Self::Acc<V>,
         b: Self::Acc<V>,
@@ -98,7 +100,7 @@ pub(crate) trait Reduce {
     ///
     /// # Safety
     /// As for every [`Vector`] method.
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn step_pair<V: Vector>(a: Self::Acc<V>, x: V, y: V) -> Self::Acc<V> {
         // SAFETY: the caller's obligations are passed on.
         unsafe { Self::step(Self::step(a, x), y) }
@@ -108,7 +110,7 @@ pub(crate) trait Reduce {
     ///
     /// # Safety
     /// As for every [`Vector`] method.
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn start_pair<V: Vector>(x: V, y: V) -> Self::Acc<V> {
         // SAFETY: the caller's obligations are passed on.
         unsafe { Self::step_pair(Self::init(), x, y) }
@@ -153,48 +155,48 @@ impl Reduce for Add {
     const IDENTITY: f32 = -0.0;
     const SUM: bool = true;
     type Acc<V: Vector> = V;
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     fn accumulators<V: Vector>() -> usize {
         NCHW_PARTIALS / V::LANES
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     fn tile<V: Vector>() -> usize {
         (V::TILE / 2).max(1)
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn init<V: Vector>() -> V {
         // SAFETY: see above the impl.
         unsafe { V::splat(-0.0) }
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn step<V: Vector>(acc: V, x: V) -> V {
         // SAFETY: see above the impl.
         unsafe { acc.add(x) }
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn step4<V: Vector>(acc: [V; 4], p: &mut *const f32) -> [V; 4] {
         // SAFETY: see above the impl; the caller guarantees the four vectors readable.
         unsafe { V::add4(acc, p) }
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn merge<V: Vector>(a: V, b: V) -> V {
         // SAFETY: see above the impl.
         unsafe { a.add(b) }
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn value<V: Vector>(acc: V) -> V {
         acc
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn resume<V: Vector>(v: V) -> V {
         v
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn vec<V: Vector>(a: V, b: V) -> V {
         // SAFETY: see above the impl.
         unsafe { a.add(b) }
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     fn scalar(a: f32, b: f32) -> f32 {
         a + b
     }
@@ -208,60 +210,60 @@ impl<const MAX: bool> Reduce for Ext<MAX> {
     };
     const SUM: bool = false;
     type Acc<V: Vector> = V::Ext;
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     fn accumulators<V: Vector>() -> usize {
         V::EXT_ACCUMULATORS
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     fn tile<V: Vector>() -> usize {
         V::EXT_TILE
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn init<V: Vector>() -> V::Ext {
         // SAFETY: see above the `Add` impl.
         unsafe { V::ext_init::<MAX>() }
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn step<V: Vector>(acc: V::Ext, x: V) -> V::Ext {
         // SAFETY: see above the `Add` impl.
         unsafe { V::ext_step::<MAX>(acc, x) }
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn step2<V: Vector>(a: V::Ext, b: V::Ext, x: V, y: V) -> (V::Ext, V::Ext) {
         // SAFETY: see above the `Add` impl.
         unsafe { V::ext_step2::<MAX>(a, b, x, y) }
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn step_pair<V: Vector>(a: V::Ext, x: V, y: V) -> V::Ext {
         // SAFETY: see above the `Add` impl.
         unsafe { V::ext_step_pair::<MAX>(a, x, y) }
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn start_pair<V: Vector>(x: V, y: V) -> V::Ext {
         // SAFETY: see above the `Add` impl.
         unsafe { V::ext_start_pair::<MAX>(x, y) }
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn merge<V: Vector>(a: V::Ext, b: V::Ext) -> V::Ext {
         // SAFETY: see above the `Add` impl.
         unsafe { V::ext_merge::<MAX>(a, b) }
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn value<V: Vector>(acc: V::Ext) -> V {
         // SAFETY: see above the `Add` impl.
         unsafe { V::ext_finish::<MAX>(acc) }
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn resume<V: Vector>(v: V) -> V::Ext {
         // SAFETY: see above the `Add` impl.
         unsafe { V::ext_step::<MAX>(V::ext_init::<MAX>(), v) }
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn vec<V: Vector>(a: V, b: V) -> V {
         // SAFETY: see above the `Add` impl.
         unsafe { if MAX { a.max(b) } else { a.min(b) } }
     }
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     fn scalar(a: f32, b: f32) -> f32 {
         if MAX { maximum(a, b) } else { minimum(a, b) }
     }
@@ -272,7 +274,7 @@ impl<const MAX: bool> Reduce for Ext<MAX> {
 /// # Safety
 /// `V`'s instruction set is available; `input.len() == rows * spatial` and
 /// `output.len() == rows` where `rows = batch * channels` (as `Task` guarantees).
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 pub(crate) unsafe fn nchw<V: Vector>(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
     let rows = dims.batch.get() * dims.channels.get();
     let len = dims.spatial.get();
@@ -296,7 +298,7 @@ pub(crate) unsafe fn nchw<V: Vector>(input: &[f32], output: &mut [f32], dims: Di
 /// # Safety
 /// `V`'s instruction set is available; `input.len() == batch * spatial * channels` and
 /// `output.len() == batch * channels` (as `Task` guarantees).
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 pub(crate) unsafe fn nhwc<V: Vector>(input: &[f32], output: &mut [f32], dims: Dims, op: Op) {
     let (i, o) = (input.as_ptr(), output.as_mut_ptr());
     // SAFETY: the caller guarantees the features and the lengths that `nhwc_op` needs.
@@ -319,7 +321,7 @@ pub(crate) unsafe fn nhwc<V: Vector>(input: &[f32], output: &mut [f32], dims: Di
 ///
 /// # Safety
 /// `input` readable and `output` writable for `n` values.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn single<V: Vector>(input: *const f32, output: *mut f32, n: usize) {
     let lanes = V::LANES;
     // SAFETY: every access is inside `0..n` of both.
@@ -340,7 +342,7 @@ unsafe fn single<V: Vector>(input: *const f32, output: *mut f32, n: usize) {
 
 /// # Safety
 /// `input` readable for `rows * len` values, `output` writable for `rows`; `rows, len >= 1`.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn nchw_op<V: Vector, R: Reduce>(
     input: *const f32,
     output: *mut f32,
@@ -415,7 +417,7 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
 ///
 /// # Safety
 /// As for `nchw_op`; `tail` prepared for `len % LANES`.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize>(
     input: *const f32,
     output: *mut f32,
@@ -509,7 +511,7 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
 ///
 /// # Safety
 /// `p..p + n` readable.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn block<V: Vector, R: Reduce>(p: *const f32, n: usize, tail: V::Tail) -> V {
     let lanes = V::LANES;
     // SAFETY: the caller's obligation (the path's CPU features) is passed on.
@@ -540,7 +542,7 @@ unsafe fn block<V: Vector, R: Reduce>(p: *const f32, n: usize, tail: V::Tail) ->
 ///
 /// # Safety
 /// `p..p + n` readable; `tail` prepared for `n % LANES`.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn rounds<V: Vector, R: Reduce>(
     mut acc: [R::Acc<V>; MAX_ACC],
     p: *const f32,
@@ -579,7 +581,7 @@ unsafe fn rounds<V: Vector, R: Reduce>(
 ///
 /// # Safety
 /// `q..q + FULL * LANES + part` readable; `tail` prepared for `part`.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn short_row<V: Vector, R: Reduce, const FULL: usize>(
     q: *const f32,
     part: usize,
@@ -607,7 +609,7 @@ const ALIGN_FROM: usize = 1024;
 ///
 /// # Safety
 /// `q..q + rem` readable.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn remainder<V: Vector, R: Reduce>(
     acc: [R::Acc<V>; MAX_ACC],
     q: *const f32,
@@ -637,7 +639,7 @@ unsafe fn remainder<V: Vector, R: Reduce>(
 ///
 /// # Safety
 /// `q..q + K * LANES + part` readable.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn steps<V: Vector, R: Reduce, const K: usize, const CHAIN: bool>(
     mut acc: [R::Acc<V>; MAX_ACC],
     q: *const f32,
@@ -720,7 +722,7 @@ unsafe fn steps<V: Vector, R: Reduce, const K: usize, const CHAIN: bool>(
 ///
 /// # Safety
 /// As for every [`Vector`] method.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn fold_states<V: Vector, R: Reduce>(mut acc: [R::Acc<V>; MAX_ACC], first_only: bool) -> V {
     let mut m = if first_only {
         1
@@ -744,7 +746,7 @@ unsafe fn fold_states<V: Vector, R: Reduce>(mut acc: [R::Acc<V>; MAX_ACC], first
 ///
 /// # Safety
 /// As for every [`Vector`] method.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn hfold<V: Vector, R: Reduce>(v: V) -> f32 {
     let mut lanes = [0.0f32; MAX_LANES];
     // SAFETY: `lanes` has room for `LANES <= MAX_LANES` values.
@@ -766,7 +768,7 @@ unsafe fn hfold<V: Vector, R: Reduce>(v: V) -> f32 {
 ///
 /// # Safety
 /// As for every [`Vector`] method.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn tree2<V: Vector, R: Reduce>(v: &[V; MAX_LANES], k: usize) -> V {
     // SAFETY: passed on from the caller.
     unsafe {
@@ -783,7 +785,7 @@ unsafe fn tree2<V: Vector, R: Reduce>(v: &[V; MAX_LANES], k: usize) -> V {
 ///
 /// # Safety
 /// As for [`tree2`].
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn tree4<V: Vector, R: Reduce>(v: &[V; MAX_LANES], k: usize) -> V {
     // SAFETY: passed on from the caller.
     unsafe {
@@ -796,7 +798,7 @@ unsafe fn tree4<V: Vector, R: Reduce>(v: &[V; MAX_LANES], k: usize) -> V {
 ///
 /// # Safety
 /// As for [`tree2`].
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn tree8<V: Vector, R: Reduce>(v: &[V; MAX_LANES], k: usize) -> V {
     // SAFETY: passed on from the caller.
     unsafe {
@@ -809,7 +811,7 @@ unsafe fn tree8<V: Vector, R: Reduce>(v: &[V; MAX_LANES], k: usize) -> V {
 ///
 /// # Safety
 /// As for [`tree2`].
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn tree16<V: Vector, R: Reduce>(v: &[V; MAX_LANES], k: usize) -> V {
     // SAFETY: passed on from the caller.
     unsafe {
@@ -823,7 +825,7 @@ unsafe fn tree16<V: Vector, R: Reduce>(v: &[V; MAX_LANES], k: usize) -> V {
 ///
 /// # Safety
 /// As for every [`Vector`] method.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn finish<V: Vector, R: Reduce>(s: V, neg_err: V, avg: bool, len: usize) -> V {
     // SAFETY: the caller's obligation (the path's CPU features) is passed on.
     unsafe {
@@ -842,7 +844,7 @@ unsafe fn finish<V: Vector, R: Reduce>(s: V, neg_err: V, avg: bool, len: usize) 
 }
 
 /// [`finish`] for one value.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 fn finish_scalar<R: Reduce>(total: Compensated, other: f32, avg: bool, len: usize) -> f32 {
     canonical(if R::SUM {
         let s = total.finish();
@@ -856,7 +858,7 @@ fn finish_scalar<R: Reduce>(total: Compensated, other: f32, avg: bool, len: usiz
 ///
 /// # Safety
 /// As for every [`Vector`] method.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn two_sum<V: Vector>(sum: &mut V, neg_err: &mut V, b: V) {
     // SAFETY: the caller's obligation (the path's CPU features) is passed on.
     unsafe {
@@ -873,7 +875,7 @@ unsafe fn two_sum<V: Vector>(sum: &mut V, neg_err: &mut V, b: V) {
 /// # Safety
 /// `input` readable for `batch * spatial * channels` values, `output` writable for
 /// `batch * channels`.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn nhwc_op<V: Vector, R: Reduce>(
     input: *const f32,
     output: *mut f32,
@@ -943,13 +945,13 @@ unsafe fn nhwc_op<V: Vector, R: Reduce>(
 
 /// NHWC, 8 or more channels, an input of at most [`NHWC_CACHED_BYTES`]: the `channels` channels
 /// (the first `lead < LANES` of them as a partial vector of their own, when `lead > 0`) in
-/// columns of channel vectors, each reduced over all `rows` in registers (see [`column`]): the
+/// columns of channel vectors, each reduced over all `rows` in registers (see [`column()`]): the
 /// rows are read top to bottom once per column, which costs nothing in the caches and keeps
 /// every partial and total in registers, with no scratch memory.
 ///
 /// # Safety
 /// `img..img + rows * channels` readable, `out..out + channels` writable.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn nhwc_columns<V: Vector, R: Reduce>(
     img: *const f32,
     channels: usize,
@@ -982,16 +984,16 @@ unsafe fn nhwc_columns<V: Vector, R: Reduce>(
 }
 
 /// The largest power of two below `t` (0 for `t <= 1`).
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 const fn below(t: usize) -> usize {
     if t <= 1 { 0 } else { 1 << (t - 1).ilog2() }
 }
 
-/// [`column`]s of `count` vectors from channel `c` while they fit; returns the next channel.
+/// [`column()`]s of `count` vectors from channel `c` while they fit; returns the next channel.
 ///
 /// # Safety
 /// As for [`nhwc_columns`].
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn column_tiles<V: Vector, R: Reduce>(
     img: *const f32,
     channels: usize,
@@ -1023,7 +1025,7 @@ unsafe fn column_tiles<V: Vector, R: Reduce>(
 /// # Safety
 /// `col + s * stride + [0, count * LANES)` (or `[0, partial)`) readable for every `s < rows`;
 /// `out` writable over the same width.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn column<V: Vector, R: Reduce>(
     col: *const f32,
     stride: usize,
@@ -1132,7 +1134,7 @@ unsafe fn column<V: Vector, R: Reduce>(
 /// # Safety
 /// `col + s * stride + [0, width)` readable for every row `s < rows`; `out..out + width`
 /// writable.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 #[allow(clippy::too_many_arguments)]
 unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
     col: *const f32,
@@ -1228,7 +1230,7 @@ type Bufs = (*mut f32, *mut f32, *mut f32);
 /// # Safety
 /// As for [`nhwc_group`] over channels `c..width`.
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn nhwc_tiles<V: Vector, R: Reduce>(
     base: *const f32,
     stride: usize,
@@ -1261,7 +1263,7 @@ unsafe fn nhwc_tiles<V: Vector, R: Reduce>(
 /// # Safety
 /// `col + s * stride + [0, count * LANES)` (or `[0, partial)`) readable for `s < g`; `out`,
 /// `err` and `part` writable over the same width, and readable where `phase` says they are.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn nhwc_group<V: Vector, R: Reduce>(
     col: *const f32,
     stride: usize,
@@ -1336,7 +1338,7 @@ unsafe fn nhwc_group<V: Vector, R: Reduce>(
 ///
 /// # Safety
 /// `q..q + count * LANES` (or `q..q + partial`) readable.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn group_row<V: Vector, R: Reduce>(
     acc: &mut [R::Acc<V>; MAX_TILE],
     q: *const f32,
@@ -1365,7 +1367,7 @@ unsafe fn group_row<V: Vector, R: Reduce>(
 ///
 /// # Safety
 /// As for [`group_row`], for both rows.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn group_row_pair<V: Vector, R: Reduce>(
     acc: &mut [R::Acc<V>; MAX_TILE],
     q: *const f32,
@@ -1393,7 +1395,7 @@ unsafe fn group_row_pair<V: Vector, R: Reduce>(
 ///
 /// # Safety
 /// As for [`group_row`], for both rows.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn group_row2<V: Vector, R: Reduce>(
     a: &mut [R::Acc<V>; MAX_TILE],
     b: &mut [R::Acc<V>; MAX_TILE],
@@ -1423,7 +1425,7 @@ unsafe fn group_row2<V: Vector, R: Reduce>(
 ///
 /// # Safety
 /// `p..p + LANES` (or `p..p + partial`) readable.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn load_n<V: Vector>(p: *const f32, partial: usize, tail: V::Tail) -> V {
     // SAFETY: the caller's obligations are passed on.
     unsafe {
@@ -1439,7 +1441,7 @@ unsafe fn load_n<V: Vector>(p: *const f32, partial: usize, tail: V::Tail) -> V {
 ///
 /// # Safety
 /// `p..p + LANES` (or `p..p + partial`) writable.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn store_n<V: Vector>(v: V, p: *mut f32, partial: usize) {
     // SAFETY: the caller's obligations are passed on.
     unsafe {
@@ -1456,7 +1458,7 @@ unsafe fn store_n<V: Vector>(v: V, p: *mut f32, partial: usize) {
 /// the latency of each step bounded the loop: 1x3x224x224 `max` 1.7x faster with twelve, one
 /// channel 3.5x with eight), a power of two, and at most twice the path's `EXT_TILE` states
 /// (SSE2 and AVX2 states are three registers each: twelve of them were slower than six).
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 const fn flat_copies(nv: usize, tile: usize) -> usize {
     let mut copies = 8usize.div_ceil(nv).next_power_of_two();
     while copies > 1 && nv * copies > 2 * tile {
@@ -1473,7 +1475,7 @@ const fn flat_copies(nv: usize, tile: usize) -> usize {
 /// # Safety
 /// `img..img + rows * channels` readable, `out..out + channels` writable,
 /// `channels < NHWC_FLAT_BELOW`, `16 * G == K * channels`.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
     img: *const f32,
     channels: usize,
@@ -1569,7 +1571,7 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
 /// # Safety
 /// `q..q + n` readable; `h < LANES`, `h <= n`; `vals..vals + nv * LANES` writable;
 /// `nv * copies <= MAX_PERIOD / 4`.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn flat_block<V: Vector, R: Reduce>(
     q: *const f32,
     n: usize,

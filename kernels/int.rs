@@ -6,6 +6,9 @@
 //! value once gets the same `i32`. The kernels only compute, per channel, the exact sum or the
 //! exact maximum / minimum, and hand them in small batches to [`IntOut::emit`], which turns them
 //! into the requested output with the same plain code on every path.
+//!
+//! The algorithms are `#[inline(always)]` (compiled with the features of the entry point) except
+//! in unoptimized builds: see [`generic`](super::generic).
 
 use core::mem::MaybeUninit;
 use core::num::NonZeroUsize;
@@ -32,18 +35,18 @@ pub(crate) trait Int: Copy + Default + Ord + 'static {
 macro_rules! int {
     ($t:ident, $max_spatial:expr) => {
         impl Int for $t {
-            #[inline(always)]
+            #[cfg_attr(not(globalpool_unoptimized), inline(always))]
             fn kernel(k: &super::IntKernels) -> super::IntKernel<$t> {
                 k.$t
             }
             const MIN: $t = <$t>::MIN;
             const MAX: $t = <$t>::MAX;
             const MAX_SPATIAL: usize = $max_spatial;
-            #[inline(always)]
+            #[cfg_attr(not(globalpool_unoptimized), inline(always))]
             fn to_i32(self) -> i32 {
                 i32::from(self)
             }
-            #[inline(always)]
+            #[cfg_attr(not(globalpool_unoptimized), inline(always))]
             fn from_i32(v: i32) -> $t {
                 v as $t
             }
@@ -99,7 +102,7 @@ impl<T: Int> IntOut<'_, T> {
     /// emit exactly `batch * channels` values). Inlined into each kernel, so that the loops are
     /// vectorized with the kernel's instruction set; the arithmetic is exact, so every path
     /// writes the same values.
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     pub(crate) fn emit(&mut self, start: usize, vals: &[i32]) {
         match self {
             IntOut::Sum(out) => {
@@ -167,14 +170,14 @@ struct NarrowDivider {
 
 /// `x` clamped to `lo..=hi`, for an `x` that is never NaN: comparisons and selects, which are
 /// one `maxps` / `minps` each, where `f32::max` / `min` add a NaN check and a blend each.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 fn clamp_f32(x: f32, lo: f32, hi: f32) -> f32 {
     let x = if x > lo { x } else { lo };
     if x < hi { x } else { hi }
 }
 
 /// [`clamp_f32`] in `f64`.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 fn clamp_f64(x: f64, lo: f64, hi: f64) -> f64 {
     let x = if x > lo { x } else { lo };
     if x < hi { x } else { hi }
@@ -210,7 +213,7 @@ impl Divider {
     /// TFLite's AVERAGE_POOL_2D rounding, half away from zero). `lo <= hi`, both within
     /// `±2^24`. In `f32` when the divider allows it (the sums are then exact sums of `n` values
     /// of the type [`Divider::new`] was made for), else in `f64`.
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     pub(crate) fn map<O>(
         self,
         out: &mut [O],
@@ -259,22 +262,22 @@ macro_rules! nsum_is_hsum {
         type Nsum = <Self as $crate::kernels::int::IntVector<$t>>::Hsum;
         const NSUM_VECTORS: usize = usize::MAX;
         const NSUM_CHAINS: usize = $chains;
-        #[inline(always)]
+        #[cfg_attr(not(globalpool_unoptimized), inline(always))]
         unsafe fn nsum_zero<const DOT: bool>() -> Self::Nsum {
             // SAFETY: the trait's contract, passed on.
             unsafe { <Self as $crate::kernels::int::IntVector<$t>>::hsum_zero() }
         }
-        #[inline(always)]
+        #[cfg_attr(not(globalpool_unoptimized), inline(always))]
         unsafe fn nsum_add<const DOT: bool>(acc: Self::Nsum, v: Self) -> Self::Nsum {
             // SAFETY: the trait's contract, passed on.
             unsafe { <Self as $crate::kernels::int::IntVector<$t>>::hsum_add(acc, v) }
         }
-        #[inline(always)]
+        #[cfg_attr(not(globalpool_unoptimized), inline(always))]
         unsafe fn nsum_merge<const DOT: bool>(a: Self::Nsum, b: Self::Nsum) -> Self::Nsum {
             // SAFETY: the trait's contract, passed on.
             unsafe { <Self as $crate::kernels::int::IntVector<$t>>::hsum_merge(a, b) }
         }
-        #[inline(always)]
+        #[cfg_attr(not(globalpool_unoptimized), inline(always))]
         unsafe fn nsum_flush<const DOT: bool>(
             n: Self::Nsum,
             _: usize,
@@ -308,7 +311,7 @@ impl<'o, 'a, T: Int> Emitter<'o, 'a, T> {
         }
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     fn push(&mut self, v: i32) {
         if let Some(slot) = self.buf.get_mut(self.len) {
             *slot = v;
@@ -322,7 +325,7 @@ impl<'o, 'a, T: Int> Emitter<'o, 'a, T> {
     /// Adds sixteen results at once (one copy when the batch has room for them, as it always
     /// has in kernels that add results sixteen at a time from the start: `BATCH` is a
     /// multiple of 16).
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     fn push16(&mut self, vals: &[i32; 16]) {
         match self.buf.get_mut(self.len..self.len + 16) {
             Some(slots) => {
@@ -465,7 +468,7 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     ///
     /// # Safety
     /// `out..out + 16` must be writable.
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn hsum_total16(acc: [Self::Hsum; 16], vectors: usize, out: *mut i32) {
         for (j, a) in acc.into_iter().enumerate() {
             // SAFETY: `j < 16`, inside the caller's range.
@@ -477,7 +480,7 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     ///
     /// # Safety
     /// `out..out + 4` must be writable.
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn hsum_total4(acc: [Self::Hsum; 4], vectors: usize, out: *mut i32) {
         for (j, a) in acc.into_iter().enumerate() {
             // SAFETY: `j < 4`, inside the caller's range.
@@ -494,7 +497,7 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     ///
     /// # Safety
     /// `out..out + 16` must be writable.
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn hext16<const MAX: bool>(rows: [Self; 16], out: *mut i32) {
         for (j, v) in rows.into_iter().enumerate() {
             // SAFETY: `j < 16`, inside the caller's range.
@@ -513,7 +516,7 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     ///
     /// # Safety
     /// `p..p + LANES` must be readable.
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn lsum_load_add(acc: Self::Lsum, p: *const T) -> Self::Lsum {
         // SAFETY: forwarded contract.
         unsafe { Self::lsum_add(acc, Self::load(p)) }
@@ -523,7 +526,7 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     ///
     /// # Safety
     /// `p..p + LANES` and `q..q + LANES` must be readable.
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn lsum_load_add2(acc: Self::Lsum, p: *const T, q: *const T) -> Self::Lsum {
         // SAFETY: forwarded contract.
         unsafe { Self::lsum_load_add(Self::lsum_load_add(acc, p), q) }
@@ -543,7 +546,7 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     ///
     /// # Safety
     /// `p..p + LANES` and `q..q + LANES` must be readable.
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn lsum_pair_load_add2(acc: Self::Lsum, p: *const T, q: *const T) -> Self::Lsum {
         // SAFETY: forwarded contract.
         unsafe { Self::lsum_load_add2(acc, p, q) }
@@ -552,7 +555,7 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     ///
     /// # Safety
     /// `p..p + LANES` must be readable.
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn lsum_pair_load_add(acc: Self::Lsum, p: *const T) -> Self::Lsum {
         // SAFETY: forwarded contract.
         unsafe { Self::lsum_load_add(acc, p) }
@@ -561,7 +564,7 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     ///
     /// # Safety
     /// `p..p + LANES` must be readable and writable.
-    #[inline(always)]
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn lsum_pair_spill(acc: Self::Lsum, p: *mut i32) {
         // SAFETY: forwarded contract.
         unsafe { Self::lsum_spill(acc, p) }
@@ -590,7 +593,7 @@ static MASK_BYTES: MaskBytes = {
 ///
 /// # Safety
 /// As for any [`IntVector`] method.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn first<T: Int, V: IntVector<T>>(n: usize) -> V {
     let bytes = n.min(V::LANES) * size_of::<T>();
     // SAFETY: `LANES * size_of::<T>() <= 64`, so the read `128 - bytes .. 128 - bytes + 64` at
@@ -602,7 +605,7 @@ unsafe fn first<T: Int, V: IntVector<T>>(n: usize) -> V {
 ///
 /// # Safety
 /// As for any [`IntVector`] method.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn last<T: Int, V: IntVector<T>>(n: usize) -> V {
     let zero_bytes = (V::LANES - n.min(V::LANES)) * size_of::<T>();
     // SAFETY: the read starts at `64 - zero_bytes >= 0` and spans at most 64 bytes.
@@ -615,7 +618,7 @@ unsafe fn last<T: Int, V: IntVector<T>>(n: usize) -> V {
 ///
 /// # Safety
 /// `p..p + n` must be readable.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn load_copy<T: Int, V: IntVector<T>>(p: *const T, n: usize, fill: T) -> V {
     let mut buf = [fill; 64];
     // SAFETY: `p..p + n` is readable (caller) and `n < LANES <= 64` values fit in `buf`.
@@ -630,7 +633,7 @@ unsafe fn load_copy<T: Int, V: IntVector<T>>(p: *const T, n: usize, fill: T) -> 
 /// # Safety
 /// The CPU has `V`'s instruction set; `input.len() == batch * channels * spatial`, and `out`
 /// holds `batch * channels` values.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 pub(crate) unsafe fn kernel<T: Int, V: IntVector<T>, const DOT: bool>(
     input: &[T],
     dims: Dims,
@@ -664,7 +667,7 @@ pub(crate) unsafe fn kernel<T: Int, V: IntVector<T>, const DOT: bool>(
 }
 
 /// NCHW sums: each row with two running sums, its tail through a masked whole-vector load.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn nchw_sum<T: Int, V: IntVector<T>, const DOT: bool>(
     input: &[T],
     dims: Dims,
@@ -773,7 +776,7 @@ unsafe fn nchw_sum<T: Int, V: IntVector<T>, const DOT: bool>(
 ///
 /// # Safety
 /// `n / LANES == FULL`, `input.len()` a multiple of `n`; the CPU has `V`'s instruction set.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn short_rows<T: Int, V: IntVector<T>, const FULL: usize>(
     input: &[T],
     n: usize,
@@ -828,7 +831,7 @@ unsafe fn short_rows<T: Int, V: IntVector<T>, const FULL: usize>(
 }
 
 /// Counts `added` more results written to `buf[k..]`, and emits the batch once it is full.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 fn batch_filled<T: Int>(
     em: &mut Emitter<'_, '_, T>,
     buf: &[i32; BATCH],
@@ -849,7 +852,7 @@ fn batch_filled<T: Int>(
 ///
 /// # Safety
 /// `p..p + (FULL + 1) * LANES` must be readable (`p..p + FULL * LANES` if `r == 0`).
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn short_row<T: Int, V: IntVector<T>, const FULL: usize>(
     p: *const T,
     r: usize,
@@ -872,7 +875,7 @@ unsafe fn short_row<T: Int, V: IntVector<T>, const FULL: usize>(
 /// vector of the row (repeats do not change an extreme) or, in rows shorter than a vector, is
 /// blended with the identity. Rows shorter than eight vectors go sixteen at a time where the
 /// path folds sixteen rows' extremes together ([`IntVector::HEXT16`]).
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn nchw_ext<T: Int, V: IntVector<T>, const MAX: bool>(
     input: &[T],
     dims: Dims,
@@ -938,7 +941,7 @@ unsafe fn nchw_ext<T: Int, V: IntVector<T>, const MAX: bool>(
 ///
 /// # Safety
 /// `p..p + n` must be readable, `n >= LANES`; the CPU has `V`'s instruction set.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn ext_row<T: Int, V: IntVector<T>, const MAX: bool>(p: *const T, n: usize) -> V {
     let l = V::LANES;
     // SAFETY: every load reads a whole vector inside `p..p + n`.
@@ -962,7 +965,7 @@ unsafe fn ext_row<T: Int, V: IntVector<T>, const MAX: bool>(p: *const T, n: usiz
 ///
 /// # Safety
 /// As for any [`IntVector`] method.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn ext_step<T: Int, V: IntVector<T>, const MAX: bool>(a: V, b: V) -> V {
     // SAFETY: the caller runs with `V`'s instruction set.
     unsafe { if MAX { a.max(b) } else { a.min(b) } }
@@ -1025,7 +1028,7 @@ fn nhwc_plan(channels: NonZeroUsize, lanes: usize) -> (NonZeroUsize, usize) {
 /// NHWC sums: per chunk of up to `CHUNK` lanes (or a whole row of up to `SUM_SCRATCH` that
 /// wraps into the next), groups of `GROUP` rows summed in narrow lanes in registers, then
 /// added to an `i32` scratch row.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn nhwc_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut IntOut<'_, T>) {
     let (c, s) = (dims.channels.get(), dims.spatial.get());
     let (_, w) = nhwc_plan(dims.channels, V::LANES);
@@ -1052,7 +1055,7 @@ unsafe fn nhwc_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut I
 ///
 /// # Safety
 /// As for [`kernel`].
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn nhwc_sum_in<T: Int, V: IntVector<T>, const N: usize>(
     input: &[T],
     dims: Dims,
@@ -1114,7 +1117,7 @@ unsafe fn nhwc_sum_in<T: Int, V: IntVector<T>, const N: usize>(
 ///
 /// # Safety
 /// Every `o + r * stride + j` (`r < rows`, `j < width`) is inside `input`; `width <= acc.len()`.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn sum_rows<T: Int, V: IntVector<T>>(
     input: &[T],
     o: usize,
@@ -1198,7 +1201,7 @@ unsafe fn sum_rows<T: Int, V: IntVector<T>>(
 /// # Safety
 /// Every `o + r * stride + j` (`r < rows`, `j < width`) is inside `input`; `dst..dst + width`
 /// readable and writable, and `wrap..wrap + LANES` if given; `1 <= g <= LSUM_ROWS`.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 #[allow(clippy::too_many_arguments)]
 unsafe fn sum_columns<T: Int, V: IntVector<T>>(
     input: &[T],
@@ -1228,7 +1231,7 @@ unsafe fn sum_columns<T: Int, V: IntVector<T>>(
 ///
 /// # Safety
 /// As for [`sum_columns`].
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 #[allow(clippy::too_many_arguments)]
 unsafe fn sum_columns_in<T: Int, V: IntVector<T>, const P: bool>(
     input: &[T],
@@ -1312,7 +1315,7 @@ unsafe fn sum_columns_in<T: Int, V: IntVector<T>, const P: bool>(
 ///
 /// # Safety
 /// As for [`IntVector::lsum_load_add2`].
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn add2<T: Int, V: IntVector<T>, const P: bool>(
     acc: V::Lsum,
     p: *const T,
@@ -1332,7 +1335,7 @@ unsafe fn add2<T: Int, V: IntVector<T>, const P: bool>(
 ///
 /// # Safety
 /// As for [`IntVector::lsum_load_add`].
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn add1<T: Int, V: IntVector<T>, const P: bool>(acc: V::Lsum, p: *const T) -> V::Lsum {
     // SAFETY: forwarded contract.
     unsafe {
@@ -1348,7 +1351,7 @@ unsafe fn add1<T: Int, V: IntVector<T>, const P: bool>(acc: V::Lsum, p: *const T
 ///
 /// # Safety
 /// As for [`IntVector::lsum_spill`].
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn spill<T: Int, V: IntVector<T>, const P: bool>(acc: V::Lsum, p: *mut i32) {
     // SAFETY: forwarded contract.
     unsafe {
@@ -1367,7 +1370,7 @@ unsafe fn spill<T: Int, V: IntVector<T>, const P: bool>(acc: V::Lsum, p: *mut i3
 /// # Safety
 /// Every `o + r * stride + j` (`r < rows`, `j < n`) is inside `input`; `dst..dst + n` is
 /// readable and writable; `rows <= LSUM_ROWS`.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn partial_column<T: Int, V: IntVector<T>>(
     input: &[T],
     o: usize,
@@ -1403,7 +1406,7 @@ unsafe fn partial_column<T: Int, V: IntVector<T>>(
 ///
 /// # Safety
 /// `p + r * stride .. + W * LANES` readable for every `r < rows`; `rows <= LSUM_ROWS`.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn group_cols<T: Int, V: IntVector<T>, const P: bool, const W: usize>(
     p: *const T,
     stride: usize,
@@ -1429,7 +1432,7 @@ unsafe fn group_cols<T: Int, V: IntVector<T>, const P: bool, const W: usize>(
 }
 
 /// NHWC maximum / minimum: like [`nhwc_sum`], with a `T` scratch row.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn nhwc_ext<T: Int, V: IntVector<T>, const MAX: bool>(
     input: &[T],
     dims: Dims,
@@ -1484,7 +1487,7 @@ unsafe fn nhwc_ext<T: Int, V: IntVector<T>, const MAX: bool>(
 /// Folds the `k` blocks of `c` lanes at the start of `acc` (the positions of one NHWC row of
 /// [`nhwc_plan`]) into the first with `f`, halving the number of blocks in each step, so that
 /// every step is one vectorizable loop over contiguous lanes.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 fn fold_blocks<X: Copy>(acc: &mut [X], c: usize, mut k: usize, f: impl Fn(X, X) -> X) {
     while k > 1 {
         let half = k / 2;
@@ -1503,7 +1506,7 @@ fn fold_blocks<X: Copy>(acc: &mut [X], c: usize, mut k: usize, f: impl Fn(X, X) 
 ///
 /// # Safety
 /// As for [`sum_rows`].
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn ext_rows<T: Int, V: IntVector<T>, const MAX: bool>(
     input: &[T],
     o: usize,

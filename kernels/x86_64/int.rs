@@ -308,7 +308,7 @@ unsafe impl IntVector<i16> for __m128i {
 
 /// Sixteen registers folded together lane-wise by `$f` (a maximum or minimum), transposed:
 /// returns two registers, the 32-bit lane `j` of the first holding the fold of row `j`'s lanes
-/// down to one 32-bit group, that of the second the fold of row `8 + j` (as [`ext16_512`]).
+/// down to one 32-bit group, that of the second the fold of row `8 + j` (as `ext16_512!`).
 macro_rules! ext16_256 {
     ($rows:expr, $f:path) => {{
         let r: [__m256i; 16] = $rows;

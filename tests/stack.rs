@@ -1,0 +1,95 @@
+//! Stack use: every path, op, element type and layout, on shapes that reach every kernel arm, run
+//! on a thread with a small stack ([`STACK`]). Firmware tasks and worker threads have small
+//! stacks, and a dependency is compiled without optimization in a dev profile, where every
+//! inlined copy of a function keeps its own stack slots: that is what this guards against
+//! (`build.rs`'s `globalpool_unoptimized`). `.ci/run` runs it at opt-level 0 as well:
+//! `cargo test --test stack --config profile.test.opt-level=0`.
+
+mod common;
+
+use common::{LAYOUTS, paths, values};
+use globalpool::{Pooler, QuantMean, Rounding, Shape};
+
+/// The stack the calls run on. Measured on x86-64: under 16 KiB is enough at opt-level 3, under
+/// 96 KiB at opt-level 0 (with this test's own frames).
+const STACK: usize = 128 * 1024;
+
+/// `(channels, spatial)` pairs: every short-row arm (1 to 64 and beyond 256 values), the flat
+/// NHWC path (few channels, long maps), the cache-size thresholds (the common CNN heads) and long
+/// integer rows.
+fn shapes() -> Vec<(usize, usize)> {
+    let mut s: Vec<(usize, usize)> = (1..=70).map(|n| (19, n)).collect();
+    for n in [81, 100, 144, 196, 256, 257, 300, 1000, 4097] {
+        s.push((19, n));
+    }
+    for c in [1, 2, 3, 4, 5, 7, 8, 16, 33, 64] {
+        s.push((c, 1000));
+    }
+    s.extend([
+        (1280, 49),
+        (2048, 49),
+        (512, 196),
+        (64, 3136),
+        (3, 50176),
+        (1, 70_000),
+    ]);
+    s
+}
+
+fn run_all(p: Pooler) {
+    let quant = QuantMean::new(0.5, -3, 0.25, 7, Rounding::Double).unwrap();
+    let quant_u8 = QuantMean::new(0.5, 128, 0.25, 100, Rounding::Single).unwrap();
+    for (c, n) in shapes() {
+        let shape = Shape::new(1, c, n);
+        let x = values(5, c * n, 20);
+        let x8: Vec<i8> = x.iter().map(|&v| v as i8).collect();
+        let xu: Vec<u8> = x.iter().map(|&v| v as u8).collect();
+        let x16: Vec<i16> = x.iter().map(|&v| (v * 300.0) as i16).collect();
+        for layout in LAYOUTS {
+            let mut of = vec![0.0f32; c];
+            p.sum(&x, shape, layout, &mut of).unwrap();
+            p.avg(&x, shape, layout, &mut of).unwrap();
+            p.max(&x, shape, layout, &mut of).unwrap();
+            p.min(&x, shape, layout, &mut of).unwrap();
+            let mut s = vec![0i32; c];
+            let mut o8 = vec![0i8; c];
+            p.sum(&x8, shape, layout, &mut s).unwrap();
+            p.avg(&x8, shape, layout, &mut o8).unwrap();
+            p.max(&x8, shape, layout, &mut o8).unwrap();
+            p.min(&x8, shape, layout, &mut o8).unwrap();
+            p.avg_clamped(&x8, shape, layout, -5, 5, &mut o8).unwrap();
+            p.mean_quantized(&x8, shape, layout, &quant, &mut o8)
+                .unwrap();
+            let mut ou = vec![0u8; c];
+            p.sum(&xu, shape, layout, &mut s).unwrap();
+            p.avg(&xu, shape, layout, &mut ou).unwrap();
+            p.max(&xu, shape, layout, &mut ou).unwrap();
+            p.min(&xu, shape, layout, &mut ou).unwrap();
+            p.mean_quantized(&xu, shape, layout, &quant_u8, &mut ou)
+                .unwrap();
+            if n > 65536 {
+                continue; // i16 sums are limited to 65536 values (`Error::SpatialTooLarge`)
+            }
+            let mut o16 = vec![0i16; c];
+            p.sum(&x16, shape, layout, &mut s).unwrap();
+            p.avg(&x16, shape, layout, &mut o16).unwrap();
+            p.max(&x16, shape, layout, &mut o16).unwrap();
+            p.min(&x16, shape, layout, &mut o16).unwrap();
+            p.mean_quantized(&x16, shape, layout, &quant, &mut o16)
+                .unwrap();
+        }
+    }
+}
+
+#[test]
+fn every_call_fits_a_small_stack() {
+    for p in paths() {
+        std::thread::Builder::new()
+            .name(format!("stack-{}", p.isa().name()))
+            .stack_size(STACK)
+            .spawn(move || run_all(p))
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+}
