@@ -413,12 +413,124 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
 }
 
 /// NCHW rows of one block each (`len <= NCHW_BLOCK`; short rows, see `nchw_op`, iff `SHORT`,
-/// and then `FULL == len / LANES`), `LANES` rows at a time.
+/// and then `FULL == len / LANES`), `LANES` rows at a time: [`stream_groups`] where it pays,
+/// else [`plain_groups`].
 ///
 /// # Safety
 /// As for `nchw_op`; `tail` prepared for `len % LANES`.
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize>(
+    input: *const f32,
+    output: *mut f32,
+    rows: usize,
+    len: usize,
+    avg: bool,
+    tail: V::Tail,
+) {
+    let lanes = V::LANES;
+    // Short rows of three vectors or more are read from aligned vectors (see `stream_row`) in
+    // inputs of 64 KiB to 1 MiB (`NHWC_CACHED_BYTES`, usually the L2 cache), whole groups of
+    // `LANES` rows; the rows after the last whole group go with the rows before them as one
+    // more (overlapping) group of `plain_groups`. On AVX-512: 7x7 `avg` 1.2-1.39x, 9x9 to 16x16
+    // `avg` 1.2-1.4x, `max` 1.1-1.34x. From memory they were 2-9% slower (more loads); in
+    // smaller inputs, which the L1 cache may hold, loads that straddle two cache lines cost
+    // less than the masked loads, the plans and the one more vector a row (1x128x64 0.8x,
+    // 1x128x49 0.96x). Max / min from four vectors a row: with three (7x7) they gained only
+    // 1.01-1.1x on 1280 rows, lost 10% on 64-100 rows, and rows of 50-63 values, one more
+    // vector each, 0.7-0.9x. Shorter rows: 0.6-0.8x.
+    let stream = V::STREAM_ROWS
+        && SHORT
+        && (16 * 1024..=NHWC_CACHED_BYTES / 4).contains(&(rows * len))
+        && FULL >= 3 + usize::from(!R::SUM);
+    // SAFETY: the rows and outputs passed on are inside the caller's (`rows >= 16 * 1024 / 256
+    // >= LANES` when `stream`).
+    unsafe {
+        if stream {
+            let whole = rows / lanes * lanes;
+            stream_groups::<V, R, FULL>(input, output, whole, len, avg);
+            if whole < rows {
+                let start = rows - lanes;
+                plain_groups::<V, R, SHORT, FULL>(
+                    input.add(start * len),
+                    output.add(start),
+                    lanes,
+                    len,
+                    avg,
+                    tail,
+                );
+            }
+        } else {
+            plain_groups::<V, R, SHORT, FULL>(input, output, rows, len, avg, tail);
+        }
+    }
+}
+
+/// Short NCHW rows (`FULL` whole vectors and `len % LANES` values), `LANES` rows at a time
+/// (`rows` a multiple of `LANES`), each read as the aligned vectors it overlaps
+/// ([`stream_row`]), two rows per turn of the rolled row loop.
+///
+/// # Safety
+/// As for `nchw_op`; `rows` a multiple of `LANES`.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn stream_groups<V: Vector, R: Reduce, const FULL: usize>(
+    input: *const f32,
+    output: *mut f32,
+    rows: usize,
+    len: usize,
+    avg: bool,
+) {
+    let lanes = V::LANES;
+    let part = len % lanes;
+    // Every group starts `LANES * len` values (whole vectors) after the one before: the same
+    // plans for all.
+    let plan = plan_rows(input, len, lanes, FULL, part);
+    // SAFETY: (for this whole block) a group's rows `start..start + LANES` are inside `input`,
+    // its outputs inside `output`; the plans' lanes are those of the rows.
+    unsafe {
+        let mut folded = [V::splat(R::IDENTITY); MAX_LANES];
+        // An opaque count keeps the loop rolled (see `Vector::NCHW_ROLLED`), and the plans are
+        // read through an opaque pointer: with them in view, the optimizer unrolled the loop
+        // and spilled.
+        let turns = core::hint::black_box(lanes / 2);
+        let plans = core::hint::black_box(&raw const plan);
+        for start in (0..rows).step_by(lanes) {
+            let p = input.add(start * len);
+            for (k, two) in folded.chunks_exact_mut(2).enumerate().take(turns) {
+                for (i, f) in two.iter_mut().enumerate() {
+                    // `j < LANES <= MAX_LANES`: inside every array of `plan`.
+                    let j = 2 * k + i;
+                    let r = RowPlan {
+                        at: (&raw const (*plans).at).cast::<isize>().add(j).read(),
+                        first: (&raw const (*plans).first).cast::<u32>().add(j).read(),
+                        last: (&raw const (*plans).last).cast::<u32>().add(j).read(),
+                        past: (&raw const (*plans).past).cast::<u32>().add(j).read(),
+                    };
+                    let a = p.wrapping_offset(r.at);
+                    *f = if part >= 2 {
+                        stream_row::<V, R, FULL, true>(a, r)
+                    } else {
+                        stream_row::<V, R, FULL, false>(a, r)
+                    };
+                }
+            }
+            let v = match V::LANES {
+                4 => tree4::<V, R>(&folded, 0),
+                8 => tree8::<V, R>(&folded, 0),
+                _ => tree16::<V, R>(&folded, 0),
+            }
+            .unscramble();
+            finish::<V, R>(v, V::splat(0.0), avg, len).store(output.add(start));
+        }
+    }
+}
+
+/// NCHW rows of one block each (`len <= NCHW_BLOCK`; short rows, see `nchw_op`, iff `SHORT`,
+/// and then `FULL == len / LANES`), `LANES` rows at a time, each row read from its start.
+///
+/// # Safety
+/// As for `nchw_op`; `tail` prepared for `len % LANES`.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn plain_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize>(
     input: *const f32,
     output: *mut f32,
     rows: usize,
@@ -593,6 +705,131 @@ unsafe fn short_row<V: Vector, R: Reduce, const FULL: usize>(
             steps::<V, R, FULL, false>([R::init::<V>(); MAX_ACC], q, part, tail)
         } else {
             steps::<V, R, FULL, true>([R::init::<V>(); MAX_ACC], q, part, tail)
+        }
+    }
+}
+
+/// Where the short NCHW rows of a group lie among the aligned vectors (paths with
+/// `Vector::STREAM_ROWS`, see [`stream_row`]), row `j` at index `j`: one array per field, so
+/// that [`plan_rows`] vectorizes.
+struct RowPlans {
+    /// The row's first aligned vector, in values from the group's first row.
+    at: [isize; MAX_LANES],
+    /// The row's lanes (bit `l` for lane `l`) in its vector 0, in vector `K` (when `K > 0`) and
+    /// in vector `K + 1`, for rows of `K` whole vectors and some values.
+    first: [u32; MAX_LANES],
+    last: [u32; MAX_LANES],
+    past: [u32; MAX_LANES],
+}
+
+/// One row's [`RowPlans`].
+#[derive(Clone, Copy)]
+struct RowPlan {
+    at: isize,
+    first: u32,
+    last: u32,
+    past: u32,
+}
+
+/// The [`RowPlans`] of a group's rows (row `j` at `p + j * stride`), rows of `k` whole vectors
+/// and `part` values. Every group whose first row is as far into its aligned vector as `p`
+/// has the same plans (a group moves on by `LANES * len` values, whole vectors).
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+fn plan_rows(p: *const f32, stride: usize, lanes: usize, k: usize, part: usize) -> RowPlans {
+    let bits = |lo: usize, hi: usize| ((1u32 << hi) - 1) & !((1u32 << lo) - 1);
+    // `p` is `f32`-aligned; `lanes` is a power of two.
+    let s0 = p as usize / core::mem::size_of::<f32>();
+    let mut plans = RowPlans {
+        at: [0; MAX_LANES],
+        first: [0; MAX_LANES],
+        last: [0; MAX_LANES],
+        past: [0; MAX_LANES],
+    };
+    let rows = plans
+        .at
+        .iter_mut()
+        .zip(plans.first.iter_mut())
+        .zip(plans.last.iter_mut().zip(plans.past.iter_mut()));
+    for (j, ((at, first), (last, past))) in rows.enumerate().take(lanes) {
+        let s = s0.wrapping_add(j * stride) & (lanes - 1);
+        // The row ends at lane `e` of vector `k` (`e <= lanes`) or `e - lanes` of `k + 1`.
+        let e = s + part;
+        *at = (j * stride) as isize - s as isize;
+        *first = bits(s, if k == 0 { e.min(lanes) } else { lanes });
+        *last = bits(0, e.min(lanes));
+        *past = bits(0, e.saturating_sub(lanes));
+    }
+    plans
+}
+
+/// One short NCHW row (`K` whole vectors and `part < LANES` values) read as the aligned
+/// vectors it overlaps from `a` (paths with `Vector::STREAM_ROWS`; `plan` says which lanes
+/// are the row's): a row of 49 values that starts `s` lanes into a vector is lanes `s..16` of
+/// one aligned vector, two whole ones and lanes `0..s + 1` of a fourth, each read by a masked
+/// load, the other lanes the identity. No load straddles two cache lines. `TWO` iff
+/// `part >= 2`: then a row may reach into one more vector (`s + part > LANES`), which is
+/// loaded for every row (masked to nothing where the row ends before).
+///
+/// For the sum this is the canonical order rotated by `s`: value `i` is in lane
+/// `(i + s) % LANES` of vector `(i + s) / LANES`, vector `t` goes to state `t % U`, so state
+/// lane `(j, l)` holds canonical partial `(LANES * j + l - s) mod 64`, its values in their
+/// order; the fold by halves pairs antipodal partials, which a rotation maps to the same
+/// pairs (as in [`block`]): the canonical sum bit for bit.
+///
+/// # Safety
+/// The row's values, lanes `plan` of vectors `a + LANES * t`, readable; `K <= MAX_ACC`.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn stream_row<V: Vector, R: Reduce, const K: usize, const TWO: bool>(
+    a: *const f32,
+    plan: RowPlan,
+) -> V {
+    let n = K + 1 + usize::from(TWO);
+    // SAFETY: the caller's obligation (the path's CPU features) is passed on.
+    let mut v = [unsafe { V::splat(R::IDENTITY) }; MAX_ACC + 2];
+    for (t, x) in v.iter_mut().enumerate().take(n) {
+        let p = a.wrapping_add(t * V::LANES);
+        // SAFETY: the lanes read are the row's (vectors `1..K` whole); masked ones are not read.
+        *x = unsafe {
+            if t == 0 {
+                V::load_bits(p, plan.first, R::IDENTITY)
+            } else if t < K {
+                V::load(p)
+            } else if t == K {
+                V::load_bits(p, plan.last, R::IDENTITY)
+            } else {
+                V::load_bits(p, plan.past, R::IDENTITY)
+            }
+        };
+    }
+    // SAFETY: the caller's obligation (the path's CPU features) is passed on.
+    unsafe {
+        if R::SUM {
+            let mut acc = [R::init::<V>(); MAX_ACC];
+            let u = R::accumulators::<V>();
+            for (t, x) in v.iter().enumerate().take(n) {
+                if let Some(a) = acc.get_mut(t % u) {
+                    *a = R::step(*a, *x);
+                }
+            }
+            fold_states::<V, R>(acc, false)
+        } else {
+            // One chain, two vectors at a time (`Reduce::step_pair`), the first pair starting it.
+            let mut chain = v.chunks_exact(2).take(n / 2);
+            let mut acc = match chain.next() {
+                Some(&[x, y]) => R::start_pair(x, y),
+                _ => R::init::<V>(),
+            };
+            for pair in chain {
+                if let &[x, y] = pair {
+                    acc = R::step_pair(acc, x, y);
+                }
+            }
+            if n % 2 == 1
+                && let Some(x) = v.get(n - 1)
+            {
+                acc = R::step(acc, *x);
+            }
+            R::value(acc)
         }
     }
 }

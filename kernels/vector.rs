@@ -48,6 +48,11 @@ pub(crate) unsafe trait Vector: Copy {
     /// L2-resident rows 16 to 48 bytes past a 64-byte boundary). Bit-identical either way: see
     /// `generic::block`.
     const ALIGN_LOADS: bool = false;
+    /// Whether short NCHW rows are read as the aligned vectors they overlap, each row's lanes
+    /// taken by masked loads ([`Vector::load_bits`]), instead of from their unaligned start
+    /// (see `generic::stream_row`). Worth it where masked loads are cheap and a misaligned
+    /// load reads two cache lines: AVX-512.
+    const STREAM_ROWS: bool = false;
     /// Whether the NHWC max / min loops step two rows at a time into each state (see
     /// [`Vector::ext_step_pair`]): worth it where the state checks a pair of vectors at once
     /// (AVX-512: 1.06-1.17x); elsewhere two rows of single steps were 3-8% slower than rows one
@@ -107,6 +112,24 @@ pub(crate) unsafe trait Vector: Copy {
             core::ptr::copy_nonoverlapping(p, a.as_mut_ptr().add(Self::LANES - n), n);
             Self::load(a.as_ptr())
         }
+    }
+    /// Loads the lanes whose bit is set in `bits` (bit `l` for lane `l`) from the vector at
+    /// `p`; the others get `fill`. Reads nothing else, so `p` itself may lie outside the
+    /// input (a wrapping pointer).
+    ///
+    /// # Safety
+    /// `p + l` must be readable for every lane `l` whose bit is set.
+    #[inline(always)]
+    unsafe fn load_bits(p: *const f32, bits: u32, fill: f32) -> Self {
+        let mut a = [fill; 16];
+        for (l, x) in a.iter_mut().enumerate().take(Self::LANES) {
+            if bits >> l & 1 == 1 {
+                // SAFETY: lane `l`'s bit is set: readable.
+                *x = unsafe { p.wrapping_add(l).read() };
+            }
+        }
+        // SAFETY: `a` holds `16 >= LANES` values.
+        unsafe { Self::load(a.as_ptr()) }
     }
     /// Stores all lanes to `p` (no alignment needed).
     ///

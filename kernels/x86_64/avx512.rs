@@ -87,6 +87,7 @@ unsafe impl Vector for __m512 {
     const NCHW_ROLLED: bool = true;
     const EXT_PAIRS: bool = true;
     const ALIGN_LOADS: bool = true;
+    const STREAM_ROWS: bool = true;
     type Mask = __mmask16;
     type Chunk = [f32; 1024];
 
@@ -110,6 +111,11 @@ unsafe impl Vector for __m512 {
         // accessed, so its start may lie before the input: a wrapping pointer).
         let n = n.clamp(1, 15);
         _mm512_mask_loadu_ps(_mm512_set1_ps(fill), !first(16 - n), p.wrapping_sub(16 - n))
+    }
+    #[inline(always)]
+    unsafe fn load_bits(p: *const f32, bits: u32, fill: f32) -> Self {
+        // Masked lanes are not accessed (nor can they fault).
+        _mm512_mask_loadu_ps(_mm512_set1_ps(fill), bits as __mmask16, p)
     }
     type Tail = (__mmask16, __m512);
     #[inline(always)]
