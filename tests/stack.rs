@@ -84,12 +84,15 @@ fn run_all(p: Pooler) {
 #[test]
 fn every_call_fits_a_small_stack() {
     for p in paths() {
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name(format!("stack-{}", p.isa().name()))
             .stack_size(STACK)
-            .spawn(move || run_all(p))
-            .unwrap()
-            .join()
-            .unwrap();
+            .spawn(move || run_all(p));
+        match thread {
+            Ok(t) => t.join().unwrap(),
+            // wasm32-wasip1 has no threads: the calls run on the main stack (1 MiB there).
+            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => run_all(p),
+            Err(e) => panic!("{e}"),
+        }
     }
 }
