@@ -1,8 +1,9 @@
 //! The read-only probe of the benchmarks: an OR over every byte of the input at the widest
 //! vectors this CPU has, four independent accumulators, written with explicit intrinsics so that
 //! it stays the fastest plain read of those bytes whatever the compiler's auto-vectorizer does
-//! (rustc 1.95 turned the old portable `[u32; 16]` loop into scalar code). It is the ceiling for
-//! any reduction over the same bytes.
+//! (rustc 1.95 turned the old portable `[u32; 16]` loop into scalar code), from the first 64-byte
+//! boundary on (the bytes before it apart), so that no load straddles two cache lines whatever the
+//! input's alignment. It is the ceiling for any reduction over the same bytes.
 //!
 //! The row probe ([`probe_rows`]) reads the same bytes the way a kernel that works row by row
 //! must (NCHW: each channel's row on its own): every row with whole-vector loads from its start
@@ -34,8 +35,9 @@ mod x86 {
     /// The CPU must have AVX-512F.
     #[target_feature(enable = "avx512f")]
     pub unsafe fn or_avx512(x: &[u8]) -> u64 {
+        let (head, x) = x.split_at(x.as_ptr().align_offset(64).min(x.len()));
         let chunks = x.chunks_exact(256);
-        let tail = super::or_portable(chunks.remainder());
+        let tail = super::or_portable(head) | super::or_portable(chunks.remainder());
         let mut a = [_mm512_setzero_si512(); 4];
         for c in chunks {
             let p = c.as_ptr();
@@ -124,8 +126,9 @@ mod x86 {
     /// The CPU must have AVX2.
     #[target_feature(enable = "avx2")]
     pub unsafe fn or_avx2(x: &[u8]) -> u64 {
+        let (head, x) = x.split_at(x.as_ptr().align_offset(64).min(x.len()));
         let chunks = x.chunks_exact(128);
-        let tail = super::or_portable(chunks.remainder());
+        let tail = super::or_portable(head) | super::or_portable(chunks.remainder());
         let mut a = [_mm256_setzero_si256(); 4];
         for c in chunks {
             let p = c.as_ptr();
