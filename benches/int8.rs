@@ -10,50 +10,10 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use globalpool::{Isa, Layout, Pooler, Shape};
 
-/// (name, batch, channels, spatial): the same cases as `benches/pool.rs`.
-const CASES: [(&str, usize, usize, usize); 7] = [
-    ("1x1280x7x7", 1, 1280, 49),
-    ("1x2048x7x7", 1, 2048, 49),
-    ("1x512x14x14", 1, 512, 196),
-    ("1x64x112x112", 1, 64, 112 * 112),
-    ("8x256x56x56", 8, 256, 56 * 56),
-    ("1x3x224x224", 1, 3, 224 * 224),
-    ("tokens32x128x768", 32, 768, 128),
-];
+#[path = "common/cases.rs"]
+mod cases;
 
-/// TFLite's AVERAGE_POOL_2D rounding, as a user would write it.
-fn round_avg(acc: i32, n: i32) -> i8 {
-    (if acc > 0 {
-        (acc + n / 2) / n
-    } else {
-        (acc - n / 2) / n
-    }) as i8
-}
-
-/// The naive average a user would write (an `i32` sum per channel).
-fn naive_avg(x: &[i8], shape: Shape, layout: Layout, out: &mut [i8], acc: &mut [i32]) {
-    let (c, s) = (shape.channels, shape.spatial);
-    match layout {
-        Layout::Nchw => {
-            for (row, o) in x.chunks_exact(s).zip(out.iter_mut()) {
-                *o = round_avg(row.iter().map(|&v| i32::from(v)).sum(), s as i32);
-            }
-        }
-        Layout::Nhwc => {
-            for (img, out) in x.chunks_exact(c * s).zip(out.chunks_exact_mut(c)) {
-                acc.fill(0);
-                for row in img.chunks_exact(c) {
-                    for (a, &v) in acc.iter_mut().zip(row) {
-                        *a += i32::from(v);
-                    }
-                }
-                for (o, &a) in out.iter_mut().zip(acc.iter()) {
-                    *o = round_avg(a, s as i32);
-                }
-            }
-        }
-    }
-}
+use cases::{CASES, naive_avg_i8};
 
 #[path = "common/probe.rs"]
 mod probe;
@@ -89,7 +49,7 @@ fn bench(c: &mut Criterion) {
                 });
             }
             g.bench_function("naive/avg", |b| {
-                b.iter(|| naive_avg(black_box(x), shape, layout, &mut out, &mut acc))
+                b.iter(|| naive_avg_i8(black_box(x), shape, layout, &mut out, &mut acc))
             });
             for p in &paths {
                 let tag = if p.isa() == detected { "*" } else { "" };

@@ -12,63 +12,10 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use globalpool::{Isa, Layout, Pooler, Shape};
 
-/// (name, batch, channels, spatial): the CNN heads of the issue and token pooling.
-const CASES: [(&str, usize, usize, usize); 7] = [
-    ("1x1280x7x7", 1, 1280, 49),
-    ("1x2048x7x7", 1, 2048, 49),
-    ("1x512x14x14", 1, 512, 196),
-    ("1x64x112x112", 1, 64, 112 * 112),
-    ("8x256x56x56", 8, 256, 56 * 56),
-    ("1x3x224x224", 1, 3, 224 * 224),
-    ("tokens32x128x768", 32, 768, 128),
-];
+#[path = "common/cases.rs"]
+mod cases;
 
-/// The naive average a user would write.
-fn naive_avg(x: &[f32], shape: Shape, layout: Layout, out: &mut [f32]) {
-    let (c, s) = (shape.channels, shape.spatial);
-    match layout {
-        Layout::Nchw => {
-            for (row, o) in x.chunks_exact(s).zip(out.iter_mut()) {
-                *o = row.iter().sum::<f32>() / s as f32;
-            }
-        }
-        Layout::Nhwc => {
-            for (img, out) in x.chunks_exact(c * s).zip(out.chunks_exact_mut(c)) {
-                out.fill(0.0);
-                for row in img.chunks_exact(c) {
-                    for (o, v) in out.iter_mut().zip(row) {
-                        *o += v;
-                    }
-                }
-                for o in out.iter_mut() {
-                    *o /= s as f32;
-                }
-            }
-        }
-    }
-}
-
-/// The naive max a user would write (`f32::max`, which ignores NaN).
-fn naive_max(x: &[f32], shape: Shape, layout: Layout, out: &mut [f32]) {
-    let (c, s) = (shape.channels, shape.spatial);
-    match layout {
-        Layout::Nchw => {
-            for (row, o) in x.chunks_exact(s).zip(out.iter_mut()) {
-                *o = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            }
-        }
-        Layout::Nhwc => {
-            for (img, out) in x.chunks_exact(c * s).zip(out.chunks_exact_mut(c)) {
-                out.fill(f32::NEG_INFINITY);
-                for row in img.chunks_exact(c) {
-                    for (o, v) in out.iter_mut().zip(row) {
-                        *o = o.max(*v);
-                    }
-                }
-            }
-        }
-    }
-}
+use cases::{CASES, naive_avg_f32, naive_max_f32};
 
 #[path = "common/probe.rs"]
 mod probe;
@@ -102,10 +49,10 @@ fn bench(c: &mut Criterion) {
                 });
             }
             g.bench_function("naive/avg", |b| {
-                b.iter(|| naive_avg(black_box(&x), shape, layout, &mut out))
+                b.iter(|| naive_avg_f32(black_box(&x), shape, layout, &mut out))
             });
             g.bench_function("naive/max", |b| {
-                b.iter(|| naive_max(black_box(&x), shape, layout, &mut out))
+                b.iter(|| naive_max_f32(black_box(&x), shape, layout, &mut out))
             });
             for p in &paths {
                 let tag = if p.isa() == detected { "*" } else { "" };

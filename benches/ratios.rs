@@ -2,7 +2,7 @@
 //! the read-only probe, measured so that the shared machine's noise cancels out. A kernel (the
 //! row probe, the naive loops, each path's `avg` and `max`) runs in slices of about a
 //! millisecond, each right after a slice of the probe, in rounds over all kernels of a case, and
-//! the whole set of cases is measured in several passes a minute or so apart. Each figure is
+//! the whole set of cases is measured in several passes (about 15 s each). Each figure is
 //! from a kernel's fastest slice over all passes, its share of the probe against the probe's
 //! fastest slice. On this machine the speed swings by up to 2x from one second or minute to
 //! the next (other guests on the host), and not evenly: in slow phases compute-bound kernels
@@ -11,7 +11,7 @@
 //! repeats from run to run (a median or mean, and criterion's percentages of one kernel after
 //! the other for a second or more each, mix the phases). Inputs start on a 64-byte boundary
 //! (speed on other alignments: `benches/pool.rs`, whose inputs start wherever the allocator
-//! puts them). It prints the README's two tables (Markdown) and takes about two minutes.
+//! puts them). It prints the README's two tables (Markdown) and takes about a minute.
 //!
 //! Run: `cargo bench --bench ratios`, or `cargo bench --bench ratios -- 7x7` to filter cases by
 //! name. `GP_PASSES` (default 3) sets how often the whole set of cases is measured,
@@ -20,23 +20,17 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use globalpool::{Isa, Layout, Pooler, Shape};
+use globalpool::{Element, Isa, Layout, Pooler, Shape};
 
 #[path = "common/probe.rs"]
 mod probe;
 
 use probe::{has_row_probe, probe, probe_rows};
 
-/// (name, batch, channels, spatial): the cases of `benches/pool.rs` and `benches/int8.rs`.
-const CASES: [(&str, usize, usize, usize); 7] = [
-    ("1x1280x7x7", 1, 1280, 49),
-    ("1x2048x7x7", 1, 2048, 49),
-    ("1x512x14x14", 1, 512, 196),
-    ("1x64x112x112", 1, 64, 112 * 112),
-    ("8x256x56x56", 8, 256, 56 * 56),
-    ("1x3x224x224", 1, 3, 224 * 224),
-    ("tokens32x128x768", 32, 768, 128),
-];
+#[path = "common/cases.rs"]
+mod cases;
+
+use cases::{CASES, naive_avg_f32, naive_avg_i8, naive_max_f32};
 
 /// Time each kernel runs per slice (nanoseconds), as a whole number of calls.
 const SLICE_NS: f64 = 1e6;
@@ -56,86 +50,39 @@ impl<'a> Item<'a> {
     }
 }
 
-/// The naive f32 average a user would write (as in `benches/pool.rs`).
-fn naive_avg_f32(x: &[f32], shape: Shape, layout: Layout, out: &mut [f32]) {
-    let (c, s) = (shape.channels, shape.spatial);
-    match layout {
-        Layout::Nchw => {
-            for (row, o) in x.chunks_exact(s).zip(out.iter_mut()) {
-                *o = row.iter().sum::<f32>() / s as f32;
-            }
-        }
-        Layout::Nhwc => {
-            for (img, out) in x.chunks_exact(c * s).zip(out.chunks_exact_mut(c)) {
-                out.fill(0.0);
-                for row in img.chunks_exact(c) {
-                    for (o, v) in out.iter_mut().zip(row) {
-                        *o += v;
-                    }
-                }
-                for o in out.iter_mut() {
-                    *o /= s as f32;
-                }
-            }
-        }
+/// The probe over `bytes`, and the row probe over rows of `row` bytes where it runs.
+fn probes(bytes: &[u8], row: Option<usize>) -> Vec<Item<'_>> {
+    let mut items = vec![Item::new("probe", move || {
+        black_box(probe(black_box(bytes)));
+    })];
+    if let Some(row) = row.filter(|&r| has_row_probe(r)) {
+        items.push(Item::new("row probe", move || {
+            black_box(probe_rows(black_box(bytes), row));
+        }));
     }
+    items
 }
 
-/// The naive f32 max a user would write (`f32::max`, which ignores NaN).
-fn naive_max_f32(x: &[f32], shape: Shape, layout: Layout, out: &mut [f32]) {
-    let (c, s) = (shape.channels, shape.spatial);
-    match layout {
-        Layout::Nchw => {
-            for (row, o) in x.chunks_exact(s).zip(out.iter_mut()) {
-                *o = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            }
-        }
-        Layout::Nhwc => {
-            for (img, out) in x.chunks_exact(c * s).zip(out.chunks_exact_mut(c)) {
-                out.fill(f32::NEG_INFINITY);
-                for row in img.chunks_exact(c) {
-                    for (o, v) in out.iter_mut().zip(row) {
-                        *o = o.max(*v);
-                    }
-                }
-            }
-        }
+/// Each path's `avg` and `max` over `x`, labelled `avg/<path>` and `max/<path>`.
+fn path_items<'a, T: Element + Default>(
+    paths: &'a [(Pooler, String)],
+    x: &'a [T],
+    shape: Shape,
+    layout: Layout,
+) -> Vec<Item<'a>> {
+    let outs = shape.output_len().unwrap();
+    let mut items = Vec::new();
+    for (p, tag) in paths {
+        let mut o = vec![T::default(); outs];
+        items.push(Item::new(format!("avg/{tag}"), move || {
+            p.avg(black_box(x), shape, layout, &mut o).unwrap()
+        }));
+        let mut o = vec![T::default(); outs];
+        items.push(Item::new(format!("max/{tag}"), move || {
+            p.max(black_box(x), shape, layout, &mut o).unwrap()
+        }));
     }
-}
-
-/// TFLite's AVERAGE_POOL_2D rounding, as a user would write it.
-fn round_avg(acc: i32, n: i32) -> i8 {
-    (if acc > 0 {
-        (acc + n / 2) / n
-    } else {
-        (acc - n / 2) / n
-    }) as i8
-}
-
-/// The naive int8 average a user would write (an `i32` sum per channel, as in
-/// `benches/int8.rs`).
-fn naive_avg_i8(x: &[i8], shape: Shape, layout: Layout, out: &mut [i8], acc: &mut [i32]) {
-    let (c, s) = (shape.channels, shape.spatial);
-    match layout {
-        Layout::Nchw => {
-            for (row, o) in x.chunks_exact(s).zip(out.iter_mut()) {
-                *o = round_avg(row.iter().map(|&v| i32::from(v)).sum(), s as i32);
-            }
-        }
-        Layout::Nhwc => {
-            for (img, out) in x.chunks_exact(c * s).zip(out.chunks_exact_mut(c)) {
-                acc.fill(0);
-                for row in img.chunks_exact(c) {
-                    for (a, &v) in acc.iter_mut().zip(row) {
-                        *a += i32::from(v);
-                    }
-                }
-                for (o, &a) in out.iter_mut().zip(acc.iter()) {
-                    *o = round_avg(a, s as i32);
-                }
-            }
-        }
-    }
+    items
 }
 
 /// The median of `v` (not empty).
@@ -276,10 +223,13 @@ fn main() {
         .filter_map(|&i| Pooler::with_isa(i))
         .collect();
     paths.sort_by_key(|p| (p.isa() != detected, p.isa() == Isa::Portable));
-    let tag = |p: &Pooler| {
-        let star = if p.isa() == detected { "*" } else { "" };
-        format!("{}{star}", p.isa().name())
-    };
+    let paths: Vec<(Pooler, String)> = paths
+        .into_iter()
+        .map(|p| {
+            let star = if p.isa() == detected { "*" } else { "" };
+            (p, format!("{}{star}", p.isa().name()))
+        })
+        .collect();
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f));
     let (mut f32_table, mut i8_table) = (Table::new(), Table::new());
     let started = Instant::now();
@@ -301,15 +251,8 @@ fn main() {
                     *v = ((i * 7919) % 1000) as f32 * 0.001 - 0.5;
                 }
                 let x: &[f32] = x;
-                let bytes: &[u8] = bytemuck::cast_slice(x);
-                let mut items = vec![Item::new("probe", || {
-                    black_box(probe(black_box(bytes)));
-                })];
-                if layout == Layout::Nchw && has_row_probe(spatial * 4) {
-                    items.push(Item::new("row probe", move || {
-                        black_box(probe_rows(black_box(bytes), spatial * 4));
-                    }));
-                }
+                let nchw = layout == Layout::Nchw;
+                let mut items = probes(bytemuck::cast_slice(x), nchw.then_some(spatial * 4));
                 let mut o = vec![0.0f32; outs];
                 items.push(Item::new("naive/avg", move || {
                     naive_avg_f32(black_box(x), shape, layout, &mut o)
@@ -318,16 +261,7 @@ fn main() {
                 items.push(Item::new("naive/max", move || {
                     naive_max_f32(black_box(x), shape, layout, &mut o)
                 }));
-                for p in &paths {
-                    let mut o = vec![0.0f32; outs];
-                    items.push(Item::new(format!("avg/{}", tag(p)), move || {
-                        p.avg(black_box(x), shape, layout, &mut o).unwrap()
-                    }));
-                    let mut o = vec![0.0f32; outs];
-                    items.push(Item::new(format!("max/{}", tag(p)), move || {
-                        p.max(black_box(x), shape, layout, &mut o).unwrap()
-                    }));
-                }
+                items.extend(path_items(&paths, x, shape, layout));
                 let labels: Vec<String> = items.iter().map(|i| i.label.clone()).collect();
                 let ns = measure(&mut items, rounds);
                 f32_table.add(&group, n * 4, labels, ns);
@@ -340,30 +274,13 @@ fn main() {
                 for (i, w) in words.iter_mut().enumerate() {
                     *w = (i as u32).wrapping_mul(0x9E37_79B9) ^ 0x5A5A_5A5A;
                 }
-                let bytes: &[u8] = bytemuck::cast_slice(words);
                 let x: &[i8] = bytemuck::cast_slice(words);
-                let mut items = vec![Item::new("probe", || {
-                    black_box(probe(black_box(bytes)));
-                })];
-                if layout == Layout::Nchw && has_row_probe(spatial) {
-                    items.push(Item::new("row probe", move || {
-                        black_box(probe_rows(black_box(bytes), spatial));
-                    }));
-                }
+                let mut items = probes(bytemuck::cast_slice(words), nchw.then_some(spatial));
                 let (mut o, mut acc) = (vec![0i8; outs], vec![0i32; channels]);
                 items.push(Item::new("naive/avg", move || {
                     naive_avg_i8(black_box(x), shape, layout, &mut o, &mut acc)
                 }));
-                for p in &paths {
-                    let mut o = vec![0i8; outs];
-                    items.push(Item::new(format!("avg/{}", tag(p)), move || {
-                        p.avg(black_box(x), shape, layout, &mut o).unwrap()
-                    }));
-                    let mut o = vec![0i8; outs];
-                    items.push(Item::new(format!("max/{}", tag(p)), move || {
-                        p.max(black_box(x), shape, layout, &mut o).unwrap()
-                    }));
-                }
+                items.extend(path_items(&paths, x, shape, layout));
                 let labels: Vec<String> = items.iter().map(|i| i.label.clone()).collect();
                 let ns = measure(&mut items, rounds);
                 i8_table.add(&group, n, labels, ns);
