@@ -13,7 +13,7 @@ use globalpool::{Isa, Layout, Pooler, Shape};
 #[path = "common/cases.rs"]
 mod cases;
 
-use cases::{CASES, naive_avg_i8};
+use cases::{CASES, i8_word, naive_avg_i8};
 
 #[path = "common/probe.rs"]
 mod probe;
@@ -30,9 +30,7 @@ fn bench(c: &mut Criterion) {
         let shape = Shape::new(batch, channels, spatial);
         let n = shape.input_len().unwrap();
         // Every case's byte count is a multiple of 4: the probe reads the same bytes as words.
-        let words: Vec<u32> = (0..n / 4)
-            .map(|i| (i as u32).wrapping_mul(0x9E37_79B9) ^ 0x5A5A_5A5A)
-            .collect();
+        let words: Vec<u32> = (0..n / 4).map(i8_word).collect();
         let x: &[i8] = bytemuck::cast_slice(&words);
         let mut out = vec![0i8; shape.output_len().unwrap()];
         let mut acc = vec![0i32; channels];

@@ -15,7 +15,7 @@ use globalpool::{Isa, Layout, Pooler, Shape};
 #[path = "common/cases.rs"]
 mod cases;
 
-use cases::{CASES, naive_avg_f32, naive_max_f32};
+use cases::{CASES, f32_value, naive_avg_f32, naive_max_f32};
 
 #[path = "common/probe.rs"]
 mod probe;
@@ -31,9 +31,7 @@ fn bench(c: &mut Criterion) {
     for (name, batch, channels, spatial) in CASES {
         let shape = Shape::new(batch, channels, spatial);
         let n = shape.input_len().unwrap();
-        let x: Vec<f32> = (0..n)
-            .map(|i| ((i * 7919) % 1000) as f32 * 0.001 - 0.5)
-            .collect();
+        let x: Vec<f32> = (0..n).map(f32_value).collect();
         let mut out = vec![0.0f32; shape.output_len().unwrap()];
         for layout in [Layout::Nchw, Layout::Nhwc] {
             let mut g = c.benchmark_group(format!("{name}/{layout:?}"));

@@ -30,7 +30,7 @@ use probe::{has_row_probe, probe, probe_rows};
 #[path = "common/cases.rs"]
 mod cases;
 
-use cases::{CASES, naive_avg_f32, naive_avg_i8, naive_max_f32};
+use cases::{CASES, f32_value, i8_word, naive_avg_f32, naive_avg_i8, naive_max_f32};
 
 /// Time each kernel runs per slice (nanoseconds), as a whole number of calls.
 const SLICE_NS: f64 = 1e6;
@@ -248,7 +248,7 @@ fn main() {
                 let at = buf.as_ptr().align_offset(64);
                 let x = &mut buf[at..at + n];
                 for (i, v) in x.iter_mut().enumerate() {
-                    *v = ((i * 7919) % 1000) as f32 * 0.001 - 0.5;
+                    *v = f32_value(i);
                 }
                 let x: &[f32] = x;
                 let nchw = layout == Layout::Nchw;
@@ -272,7 +272,7 @@ fn main() {
                 let at = buf.as_ptr().align_offset(64);
                 let words = &mut buf[at..at + n / 4];
                 for (i, w) in words.iter_mut().enumerate() {
-                    *w = (i as u32).wrapping_mul(0x9E37_79B9) ^ 0x5A5A_5A5A;
+                    *w = i8_word(i);
                 }
                 let x: &[i8] = bytemuck::cast_slice(words);
                 let mut items = probes(bytemuck::cast_slice(words), nchw.then_some(spatial));

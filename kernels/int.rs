@@ -996,10 +996,11 @@ const _: () = assert!(PLAN_ROW <= CHUNK);
 /// than [`CACHED`].
 const GROUP: usize = 16;
 /// The input size in bytes up to which NHWC sums take as many rows per spill as the narrow
-/// lanes allow (`LSUM_ROWS`), and NHWC extremes all rows per pass: inputs this small are usually still in the L2 cache (they are in
-/// the benchmarks), where spilling every 16 rows cost 10-20% (1x64x112x112, 1x512x14x14,
-/// 1x3x224x224, 1x1280x7x7 int8 `avg` 1.1-1.2x faster without); on a memory-bound 8x256x56x56
-/// the long groups were 6-7% slower (one pass per two vectors over many rows).
+/// lanes allow (`LSUM_ROWS`), and NHWC extremes all rows per pass: inputs this small are
+/// usually still in the L2 cache (they are in the benchmarks), where spilling every 16 rows
+/// cost 10-20% (1x64x112x112, 1x512x14x14, 1x3x224x224, 1x1280x7x7 int8 `avg` 1.1-1.2x faster
+/// without); on a memory-bound 8x256x56x56 the long groups were 6-7% slower (one pass per two
+/// vectors over many rows).
 const CACHED: usize = 1 << 20;
 
 /// How NHWC rows are read: `k` consecutive positions form one row of `k * channels` values when

@@ -15,6 +15,16 @@ pub const CASES: [(&str, usize, usize, usize); 7] = [
     ("tokens32x128x768", 32, 768, 128),
 ];
 
+/// Value `i` of every f32 input: a thousand values in `-0.5..0.5`, in a scattered order.
+pub fn f32_value(i: usize) -> f32 {
+    ((i * 7919) % 1000) as f32 * 0.001 - 0.5
+}
+
+/// Word `i` of every int8 input (four values per word): every byte value, in a scattered order.
+pub fn i8_word(i: usize) -> u32 {
+    (i as u32).wrapping_mul(0x9E37_79B9) ^ 0x5A5A_5A5A
+}
+
 /// The naive f32 average a user would write.
 pub fn naive_avg_f32(x: &[f32], shape: Shape, layout: Layout, out: &mut [f32]) {
     let (c, s) = (shape.channels, shape.spatial);
