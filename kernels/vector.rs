@@ -144,6 +144,25 @@ pub(crate) unsafe trait Vector: Copy {
 
     /// Lane-wise IEEE addition.
     unsafe fn add(self, b: Self) -> Self;
+    /// `self + x` in the lanes whose bit is set in `bits` (bit `l` for lane `l`), `self` in
+    /// the others. (Only the paths with [`Vector::STREAM_ROWS`] use it; AVX-512 has it as one
+    /// masked addition.)
+    #[inline(always)]
+    unsafe fn add_bits(self, x: Self, bits: u32) -> Self {
+        let (mut a, mut b) = ([0.0f32; 16], [0.0f32; 16]);
+        // SAFETY: `a` and `b` hold `16 >= LANES` values.
+        unsafe {
+            self.store(a.as_mut_ptr());
+            x.store(b.as_mut_ptr());
+        }
+        for (l, (a, b)) in a.iter_mut().zip(b).enumerate().take(Self::LANES) {
+            if bits >> l & 1 == 1 {
+                *a += b;
+            }
+        }
+        // SAFETY: as above.
+        unsafe { Self::load(a.as_ptr()) }
+    }
     /// `acc[k].add(v_k)` for the four consecutive vectors `v_0..v_3` at `*p` (`4 * LANES`
     /// values, no alignment needed), advancing `*p` past them: the NHWC sum's inner step. Paths
     /// with a multi-register load override it: NEON's `LD1` of four registers with a

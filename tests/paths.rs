@@ -215,6 +215,31 @@ fn wide_nhwc_chunks_match_scalar_bitwise() {
     }
 }
 
+/// NCHW inputs of short rows between 64 KiB and 1 MiB, which the AVX-512 path reads as the
+/// aligned vectors the rows overlap (rows of 49, 65, 81 or 97 values a whole group of rows at
+/// once), at every alignment, with whole and partial groups of rows, special values, and rows
+/// of zeros of either sign (a sum of only `-0.0` is `-0.0`).
+#[test]
+fn cached_short_nchw_rows_match_scalar_bitwise() {
+    for len in [49, 50, 52, 64, 65, 81, 97, 113, 196, 255] {
+        for rows in [16 * 1024 / len / 16 * 16 + 16, 16 * 1024 / len + 37] {
+            let n = rows * len;
+            let mut x = values((len * 1000 + rows) as u64, n + 16, 30);
+            // Rows of `-0.0`, and of `-0.0` with one `+0.0`.
+            for (k, v) in x.iter_mut().enumerate() {
+                match (k / len) % 7 {
+                    3 => *v = -0.0,
+                    5 => *v = if k % len == len / 2 { 0.0 } else { -0.0 },
+                    _ => {}
+                }
+            }
+            for offset in 0..16 {
+                compare_all(&x[offset..offset + n], Shape::new(1, rows, len)).unwrap();
+            }
+        }
+    }
+}
+
 /// NHWC inputs between 1 MiB and 64 MiB, which the tile paths read a group of rows at a time
 /// over all channels (smaller ones: one column of channels at a time over all rows), also
 /// starting off a vector boundary.

@@ -139,6 +139,10 @@ unsafe impl Vector for __m512 {
         _mm512_add_ps(self, b)
     }
     #[inline(always)]
+    unsafe fn add_bits(self, x: Self, bits: u32) -> Self {
+        _mm512_mask_add_ps(self, bits as __mmask16, self, x)
+    }
+    #[inline(always)]
     unsafe fn sub(self, b: Self) -> Self {
         _mm512_sub_ps(self, b)
     }
