@@ -445,44 +445,36 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
     // SAFETY: the rows and outputs passed on are inside the caller's (`rows >= 16 * 1024 / 256
     // >= LANES` when `stream`).
     unsafe {
-        if stream && R::SUM && FULL <= STREAM_SUMS_FULL && len % lanes == 1 {
-            // The first group starts with the first row that starts on a vector boundary;
-            // the rows before it and after the last group go through `plain_groups`, as
-            // overlapping groups of `LANES` rows (`rows >= 4 * LANES` here).
+        // The rows done; the rest, fewer than `LANES`, go with the rows before them as one
+        // more (overlapping) group of `plain_groups`.
+        let done = if stream && R::SUM && FULL <= STREAM_SUMS_FULL && len % lanes == 1 {
+            // The first group starts with the first row that starts on a vector boundary; the
+            // rows before it go through `plain_groups` too (`rows >= 4 * LANES` here).
             let skip = (lanes - (input as usize / size_of::<f32>()) % lanes) % lanes;
             let groups = (rows - skip) / lanes;
             if skip > 0 {
                 plain_groups::<V, R, SHORT, FULL>(input, output, lanes, len, avg, tail);
             }
             stream_sums::<V, FULL>(input.add(skip * len), output.add(skip), groups, len, avg);
-            let end = skip + groups * lanes;
-            if end < rows {
-                let start = rows - lanes;
-                plain_groups::<V, R, SHORT, FULL>(
-                    input.add(start * len),
-                    output.add(start),
-                    lanes,
-                    len,
-                    avg,
-                    tail,
-                );
-            }
+            skip + groups * lanes
         } else if stream {
             let whole = rows / lanes * lanes;
             stream_groups::<V, R, FULL>(input, output, whole, len, avg);
-            if whole < rows {
-                let start = rows - lanes;
-                plain_groups::<V, R, SHORT, FULL>(
-                    input.add(start * len),
-                    output.add(start),
-                    lanes,
-                    len,
-                    avg,
-                    tail,
-                );
-            }
+            whole
         } else {
             plain_groups::<V, R, SHORT, FULL>(input, output, rows, len, avg, tail);
+            rows
+        };
+        if done < rows {
+            let start = rows - lanes;
+            plain_groups::<V, R, SHORT, FULL>(
+                input.add(start * len),
+                output.add(start),
+                lanes,
+                len,
+                avg,
+                tail,
+            );
         }
     }
 }
