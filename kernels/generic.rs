@@ -548,8 +548,8 @@ const STREAM_SUMS_FULL: usize = 6;
 /// `len` aligned vectors. Each is loaded once (a vector shared by two rows serves both), and
 /// every address and lane mask is a constant of the code: [`stream_sum`] for every row, written
 /// out, then the fixed tree. On AVX-512 against [`stream_groups`], whose rows read their
-/// places and lanes from a plan (two more loads of shared vectors and four scalar loads a
-/// row): 1x1280x7x7 and 1x2048x7x7 `avg` 1.19-1.25x faster, rows of 65, 81 and 97 values
+/// places and lanes from a plan (four scalar loads a row, and the vector two rows share loaded
+/// by both): 1x1280x7x7 and 1x2048x7x7 `avg` 1.19-1.25x faster, rows of 65, 81 and 97 values
 /// 1.2-1.29x, inputs 0 or 16 bytes past a 64-byte boundary alike. (Only rows of one value past
 /// whole vectors: with a constant `len % LANES` of 1, every group can start on a vector
 /// boundary whatever the input's alignment. Longer rows keep to `stream_groups`, for the
