@@ -24,6 +24,8 @@ const MAX_TILE: usize = 32;
 /// L3) and the same speed on the Intel Xeon of later benchmarks; from its L3, groups were 20%
 /// faster there (8×256×56×56, 26 MB: 97% of the probe instead of 80%). 64 MiB keeps every
 /// benchmark case grouped and leaves inputs larger than common L3 caches to the stream order.
+/// (AVX-512, on an AMD Zen 5, takes whole blocks of 32 rows at every size instead: 1.1-1.9x
+/// faster than one row at a time on 100 MB inputs; see its `NHWC_GROUP`.)
 const NHWC_STREAM_BYTES: usize = 64 << 20;
 /// NHWC inputs up to this size (bytes), usually still in the L2 cache, are read one column of
 /// channel vectors at a time over all rows, everything in registers ([`nhwc_columns`]); larger
@@ -31,7 +33,9 @@ const NHWC_STREAM_BYTES: usize = 64 << 20;
 /// follow from memory. (AVX-512, against groups of 8 rows: 1x1280x7x7 and 1x2048x7x7 `avg`
 /// 1.33x faster, `max` 1.25-1.3x, 1x512x14x14 1.2x / 1.3x, 16 channels 2-2.4x; whole blocks of
 /// 32 rows, the other way to keep partials in registers, gained about half as much. A memory-
-/// bound 8x256x56x56 (26 MB) was 5% slower in groups of 32 rows, 1x64x112x112 (3.2 MB) the same.)
+/// bound 8x256x56x56 (26 MB) was 5% slower in groups of 32 rows, 1x64x112x112 (3.2 MB) the same;
+/// on an AMD Zen 5 columns were 1.07-1.4x faster than blocks of 32 rows on the heads, and the
+/// blocks 1.03-1.16x faster than groups of 8 on inputs above this size.)
 const NHWC_CACHED_BYTES: usize = 1 << 20;
 /// The most states per vector of a max / min [`column()`].
 const MAX_SIDE: usize = 4;
