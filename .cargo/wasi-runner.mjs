@@ -14,10 +14,10 @@ const wasi = new WASI({
 });
 const module = await WebAssembly.compile(await readFile(wasmPath));
 const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
-// Exit at once with the test binary's code, not by letting Node wind down: in one CI run (Node
-// 20.20.2, AMD Zen 5) Node died of SIGSEGV after a test binary had finished and printed its
-// passing results (1 run in about 45 since, none reproduced), the kind of crash at teardown
-// others report for processes that used large WebAssembly memories (tests/paths.rs allocates
-// inputs over 64 MiB). `process.exit` skips that teardown; the binary's output is already
-// written (WASI writes go straight to the file descriptors).
+// Exit at once with the test binary's code instead of letting Node wind down. In one CI run
+// (Node 20.20.2, AMD Zen 5) Node died of SIGSEGV after a test binary had printed its passing
+// results; about 45 runs since did not repeat it. Such crashes at teardown are reported for
+// processes with large WebAssembly memories (tests/paths.rs allocates inputs over 64 MiB);
+// `process.exit` skips that teardown, and the binary's output is already written (WASI writes
+// go straight to the file descriptors).
 process.exit(wasi.start(instance));
