@@ -178,10 +178,10 @@ unsafe impl Vector for __m512 {
     // `m` plus a mask `k` of the lanes that have seen no NaN. VRANGEPS skips quiet NaNs (and
     // may turn `m` into garbage after a signalling one); `k` is ANDed with an ordered compare
     // of the values (a masked `vcmpps`; in `ext_step2` a compare and a `kandw`), and the
-    // result is a NaN wherever `k` is clear. The
-    // hot loops step two vectors of the same lanes at a time (`ext_step2`, `ext_step_pair`):
-    // one compare checks both, so a pair costs three operations instead of four (with a
-    // `vfixupimmps` NaN tracker per vector, as before: 1.06-1.17x).
+    // result is a NaN wherever `k` is clear. The hot loops step two vectors of the same lanes
+    // at a time (`ext_step2`, `ext_step_pair`): one compare checks both, so a pair costs three
+    // operations instead of four (with a `vfixupimmps` NaN tracker per vector, as before:
+    // 1.06-1.17x).
     type Ext = (__m512, __mmask16);
     #[inline(always)]
     unsafe fn ext_init<const MAX: bool>() -> Self::Ext {
