@@ -14,10 +14,4 @@ const wasi = new WASI({
 });
 const module = await WebAssembly.compile(await readFile(wasmPath));
 const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
-// Exit at once with the test binary's code instead of letting Node wind down. In one CI run
-// (Node 20.20.2, AMD Zen 5) Node died of SIGSEGV after a test binary had printed its passing
-// results; about 45 runs since did not repeat it. Such crashes at teardown are reported for
-// processes with large WebAssembly memories (tests/paths.rs allocates inputs over 64 MiB);
-// `process.exit` skips that teardown, and the binary's output is already written (WASI writes
-// go straight to the file descriptors).
-process.exit(wasi.start(instance));
+process.exitCode = wasi.start(instance);
