@@ -24,7 +24,7 @@ const MAX_TILE: usize = 32;
 /// L3) and the same speed on the Intel Xeon of later benchmarks; from its L3, groups were 20%
 /// faster there (8×256×56×56, 26 MB: 97% of the probe instead of 80%). 64 MiB keeps every
 /// benchmark case grouped and leaves inputs larger than common L3 caches to the stream order.
-/// (AVX-512, on an AMD Zen 5, takes whole blocks of 32 rows at every size instead: 1.1-1.9x
+/// (AVX-512 takes whole blocks of 32 rows at every size instead: on an AMD Zen 5 1.1-1.9x
 /// faster than one row at a time on 100 MB inputs; see its `NHWC_GROUP`.)
 const NHWC_STREAM_BYTES: usize = 64 << 20;
 /// NHWC inputs up to this size (bytes), usually still in the L2 cache, are read one column of
