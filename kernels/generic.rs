@@ -441,11 +441,16 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
     // less than the masked loads, the plans and the one more vector a row (1x128x64 0.8x,
     // 1x128x49 0.96x). Max / min from four vectors a row: with three (7x7) they gained only
     // 1.01-1.1x on 1280 rows, lost 10% on 64-100 rows, and rows of 50-63 values, one more
-    // vector each, 0.7-0.9x. Shorter rows: 0.6-0.8x.
+    // vector each, 0.7-0.9x. Shorter rows: 0.6-0.8x. On the AMD Zen 5 of the later benchmarks
+    // 7x7 `max` lost 9-11% this way (1280 and 2048 rows), and so did rows of 12 to 15 vectors:
+    // 14x14 `max` from the row starts is 1.13-1.19x faster (128 to 1024 rows), rows of 208
+    // and 225 values 1.12-1.21x, 16x16 the same either way; so max / min stream rows of 4 to
+    // 11 vectors (not measured without it on the Zen 5).
     let stream = V::STREAM_ROWS
         && SHORT
         && (16 * 1024..=NHWC_CACHED_BYTES / 4).contains(&(rows * len))
-        && FULL >= 3 + usize::from(!R::SUM);
+        && FULL >= 3 + usize::from(!R::SUM)
+        && (R::SUM || FULL < 12);
     // SAFETY: the rows and outputs passed on are inside the caller's (`rows >= 16 * 1024 / 256
     // >= LANES` when `stream`).
     unsafe {
