@@ -456,15 +456,28 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
     unsafe {
         // The rows done; the rest, fewer than `LANES`, go with the rows before them as one
         // more (overlapping) group of `plain_groups`.
+        // Where the input starts, in values past a vector boundary.
+        let s0 = (input as usize / size_of::<f32>()) % lanes;
         let done = if stream && R::SUM && FULL <= STREAM_SUMS_FULL && len % lanes == 1 {
             // The first group starts with the first row that starts on a vector boundary; the
             // rows before it go through `plain_groups` too (`rows >= 4 * LANES` here).
-            let skip = (lanes - (input as usize / size_of::<f32>()) % lanes) % lanes;
+            let skip = (lanes - s0) % lanes;
             let groups = (rows - skip) / lanes;
             if skip > 0 {
                 plain_groups::<V, R, SHORT, FULL>(input, output, lanes, len, avg, tail);
             }
-            stream_sums::<V, FULL>(input.add(skip * len), output.add(skip), groups, len, avg);
+            stream_sums::<V, FULL, 1>(input.add(skip * len), output.add(skip), groups, len, avg);
+            skip + groups * lanes
+        } else if stream && R::SUM && FULL == 12 && len % lanes == 4 && s0.is_multiple_of(4) {
+            // 14x14: every fourth row starts where the input does, modulo the vector size;
+            // the first group starts with the first of them on a boundary (fewer than four
+            // rows before it, which go through `plain_groups`).
+            let skip = (lanes - s0) % lanes / 4;
+            let groups = (rows - skip) / lanes;
+            if skip > 0 {
+                plain_groups::<V, R, SHORT, FULL>(input, output, lanes, len, avg, tail);
+            }
+            stream_sums::<V, FULL, 4>(input.add(skip * len), output.add(skip), groups, len, avg);
             skip + groups * lanes
         } else if stream {
             let whole = rows / lanes * lanes;
@@ -550,11 +563,13 @@ unsafe fn stream_groups<V: Vector, R: Reduce, const FULL: usize>(
 /// The longest rows (in whole vectors) whose sums take [`stream_sums`].
 const STREAM_SUMS_FULL: usize = 6;
 
-/// Sums of short NCHW rows of `FULL` whole vectors and one value (7x7, 9x9, ...), in groups of
-/// `LANES` rows of which the first starts on a vector boundary (`input` aligned to the vector
-/// size): row `j` of a group then starts at lane `j` of the group's vector `FULL * j` and ends
-/// at lane `j` of vector `FULL * j + FULL`, the same for every group, and the group is exactly
-/// `len` aligned vectors. Each is loaded once (a vector shared by two rows serves both), and
+/// Sums of short NCHW rows of `FULL` whole vectors and `PART` values, `PART` a divisor of
+/// `LANES` (one: 7x7, 9x9, ...; four: 14x14), in groups of `LANES` rows of which the first
+/// starts on a vector boundary (`input` aligned to the vector size): row `j` of a group then
+/// starts at lane `j * PART % LANES` of the group's vector `j * FULL + j * PART / LANES` and
+/// ends `FULL` vectors further on (with `PART == 1`: from lane `j` of vector `FULL * j` to lane
+/// `j` of vector `FULL * j + FULL`), the same for every group, and the group is exactly `PART *
+/// len` aligned vectors. Each is loaded once (a vector shared by two rows serves both), and
 /// every address and lane mask is a constant of the code: [`stream_sum`] for every row, written
 /// out, then the fixed tree. On AVX-512 against [`stream_groups`], whose rows read their
 /// places and lanes from a plan (four scalar loads a row, and the vector two rows share loaded
@@ -567,7 +582,7 @@ const STREAM_SUMS_FULL: usize = 6;
 /// # Safety
 /// As for `nchw_op`, for `groups * LANES` rows; `input` aligned to `LANES` values.
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-unsafe fn stream_sums<V: Vector, const FULL: usize>(
+unsafe fn stream_sums<V: Vector, const FULL: usize, const PART: usize>(
     input: *const f32,
     output: *mut f32,
     groups: usize,
@@ -577,6 +592,11 @@ unsafe fn stream_sums<V: Vector, const FULL: usize>(
     let lanes = V::LANES;
     let u = Add::accumulators::<V>();
     let all = (1u32 << lanes) - 1;
+    // Row `j` of a group starts at value `j * len` = `j * (FULL * LANES + PART)`: in vector
+    // `j * FULL + j * PART / LANES`, at lane `j * PART % LANES`; it ends in lane
+    // `(j * PART + PART - 1) % LANES` of the vector `FULL` further on (`PART` divides `LANES`,
+    // so no row's end spills into one vector more).
+    let start = |j: usize| (j * PART % lanes) as u32;
     // SAFETY: (for this whole block) group `g`'s rows are `g * LANES..(g + 1) * LANES`, inside
     // the caller's; its outputs likewise.
     unsafe {
@@ -588,9 +608,9 @@ unsafe fn stream_sums<V: Vector, const FULL: usize>(
                     if $j < lanes {
                         if let Some(f) = folded.get_mut($j) {
                             *f = stream_sum::<V, FULL>(
-                                p.add($j * FULL * lanes),
-                                all & !((1 << $j) - 1),
-                                (1 << ($j + 1)) - 1,
+                                p.add(($j * FULL + $j * PART / lanes) * lanes),
+                                all & !((1 << start($j)) - 1),
+                                (1 << (start($j) + PART as u32)) - 1,
                                 u,
                             );
                         }

@@ -216,8 +216,8 @@ fn wide_nhwc_chunks_match_scalar_bitwise() {
 }
 
 /// NCHW inputs of short rows between 64 KiB and 1 MiB, which the AVX-512 path reads as the
-/// aligned vectors the rows overlap (rows of 49, 65, 81 or 97 values a whole group of rows at
-/// once), at every alignment, with whole and partial groups of rows, special values, and rows
+/// aligned vectors the rows overlap (rows of 49, 65, 81, 97 or 196 values a whole group of rows
+/// at once), at every alignment, with whole and partial groups of rows, special values, and rows
 /// of zeros of either sign (a sum of only `-0.0` is `-0.0`).
 #[test]
 fn cached_short_nchw_rows_match_scalar_bitwise() {
