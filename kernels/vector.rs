@@ -248,6 +248,26 @@ pub(crate) unsafe trait Vector: Copy {
     unsafe fn ext_merge<const MAX: bool>(a: Self::Ext, b: Self::Ext) -> Self::Ext;
     /// The result per lane.
     unsafe fn ext_finish<const MAX: bool>(acc: Self::Ext) -> Self;
+    /// Whether [`Vector::ext_split`] and [`Vector::ext_plain`] keep NaNs out of band (a path
+    /// whose NaN check is an operation of its own, AVX-512): a group of short NCHW rows is then
+    /// folded with `ext_plain` and its rows that saw a NaN get one at the end.
+    const EXT_SPLIT: bool = false;
+    /// The state as `(value, nan)`: with [`Vector::EXT_SPLIT`], `value` is the result per lane
+    /// where the lane saw no NaN (anything elsewhere) and `nan` whether any lane saw one;
+    /// otherwise [`Vector::ext_finish`] and `false`.
+    #[inline(always)]
+    unsafe fn ext_split<const MAX: bool>(acc: Self::Ext) -> (Self, bool) {
+        // SAFETY: the trait's contract, passed on.
+        (unsafe { Self::ext_finish::<MAX>(acc) }, false)
+    }
+    /// Lane-wise maximum / minimum for the folds of [`Vector::ext_split`] values: with
+    /// [`Vector::EXT_SPLIT`] exact where neither lane is a NaN (anything elsewhere), otherwise
+    /// IEEE `maximum` / `minimum`.
+    #[inline(always)]
+    unsafe fn ext_plain<const MAX: bool>(a: Self, b: Self) -> Self {
+        // SAFETY: the trait's contract, passed on.
+        unsafe { if MAX { a.max(b) } else { a.min(b) } }
+    }
 
     /// Puts the `LANES` single-lane groups left by `log2(LANES)` levels of
     /// [`Vector::fold_pair`] over vectors `v_0, v_1, ...` (paired as `(v_0, v_1)`, `(v_2, v_3)`,

@@ -239,6 +239,19 @@ unsafe impl Vector for __m512 {
     unsafe fn ext_finish<const MAX: bool>((m, k): Self::Ext) -> Self {
         _mm512_mask_mov_ps(_mm512_set1_ps(f32::NAN), k, m)
     }
+    // A group of short NCHW rows: each row's NaN check becomes one bit (a scalar test of its
+    // mask), and the rows' vectors fold by `VRANGEPS` alone, instead of a masked move per row
+    // and a compare and a masked add per fold step (all on the two pipes that `VRANGEPS`
+    // takes).
+    const EXT_SPLIT: bool = true;
+    #[inline(always)]
+    unsafe fn ext_split<const MAX: bool>((m, k): Self::Ext) -> (Self, bool) {
+        (m, k != 0xFFFF)
+    }
+    #[inline(always)]
+    unsafe fn ext_plain<const MAX: bool>(a: Self, b: Self) -> Self {
+        range::<MAX>(a, b)
+    }
     #[inline(always)]
     unsafe fn fold_pair(a: Self, b: Self, level: u32) -> (Self, Self) {
         match level {
