@@ -1324,6 +1324,18 @@ unsafe fn tree2<V: Vector, R: Reduce, const PLAIN: bool>(v: &[V; MAX_LANES], k: 
             _ => (V::splat(R::IDENTITY), V::splat(R::IDENTITY)), // not reached: k + 1 < 16
         };
         let (lo, hi) = V::fold_pair(a, b, 0);
+        combine::<V, R, PLAIN>(lo, hi)
+    }
+}
+
+/// One fold step of the trees: [`Reduce::vec_plain`] if `PLAIN`, else [`Reduce::vec`].
+///
+/// # Safety
+/// As for every [`Vector`] method.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn combine<V: Vector, R: Reduce, const PLAIN: bool>(lo: V, hi: V) -> V {
+    // SAFETY: passed on from the caller.
+    unsafe {
         if PLAIN {
             R::vec_plain(lo, hi)
         } else {
@@ -1345,11 +1357,7 @@ unsafe fn tree4<V: Vector, R: Reduce, const PLAIN: bool>(v: &[V; MAX_LANES], k: 
             tree2::<V, R, PLAIN>(v, k + 2),
             1,
         );
-        if PLAIN {
-            R::vec_plain(lo, hi)
-        } else {
-            R::vec(lo, hi)
-        }
+        combine::<V, R, PLAIN>(lo, hi)
     }
 }
 
@@ -1366,11 +1374,7 @@ unsafe fn tree8<V: Vector, R: Reduce, const PLAIN: bool>(v: &[V; MAX_LANES], k: 
             tree4::<V, R, PLAIN>(v, k + 4),
             2,
         );
-        if PLAIN {
-            R::vec_plain(lo, hi)
-        } else {
-            R::vec(lo, hi)
-        }
+        combine::<V, R, PLAIN>(lo, hi)
     }
 }
 
@@ -1387,11 +1391,7 @@ unsafe fn tree16<V: Vector, R: Reduce, const PLAIN: bool>(v: &[V; MAX_LANES], k:
             tree8::<V, R, PLAIN>(v, k + 8),
             3,
         );
-        if PLAIN {
-            R::vec_plain(lo, hi)
-        } else {
-            R::vec(lo, hi)
-        }
+        combine::<V, R, PLAIN>(lo, hi)
     }
 }
 
