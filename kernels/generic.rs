@@ -141,7 +141,7 @@ pub(crate) trait Reduce {
     /// As for every [`Vector`] method.
     unsafe fn vec<V: Vector>(a: V, b: V) -> V;
     /// The state as `(value, nan)` (see [`Vector::ext_split`]): for the sum, and on paths
-    /// without [`Vector::EXT_SPLIT`], [`Reduce::value`] and `false`.
+    /// that keep NaNs in band, [`Reduce::value`] and `false`.
     ///
     /// # Safety
     /// As for every [`Vector`] method.
@@ -484,31 +484,16 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
     // SAFETY: the rows and outputs passed on are inside the caller's (`rows >= 16 * 1024 / 256
     // >= LANES` when `stream`).
     unsafe {
-        // The rows done; the rest, fewer than `LANES`, go with the rows before them as one
-        // more (overlapping) group of `plain_groups`.
         // Where the input starts, in values past a vector boundary.
         let s0 = (input as usize / size_of::<f32>()) % lanes;
+        // The rows done (the rest, fewer than `LANES`, go with the rows before them as one
+        // more, overlapping, group of `plain_groups`). Sums of rows one value past whole
+        // vectors, and of 14x14 rows (four values past) when every fourth row starts where the
+        // input does modulo the vector size, go in groups at constant places (`stream_sums`).
         let done = if stream && R::SUM && FULL <= STREAM_SUMS_FULL && len % lanes == 1 {
-            // The first group starts with the first row that starts on a vector boundary; the
-            // rows before it go through `plain_groups` too (`rows >= 4 * LANES` here).
-            let skip = (lanes - s0) % lanes;
-            let groups = (rows - skip) / lanes;
-            if skip > 0 {
-                plain_groups::<V, R, SHORT, FULL>(input, output, lanes, len, avg, tail);
-            }
-            stream_sums::<V, FULL, 1>(input.add(skip * len), output.add(skip), groups, len, avg);
-            skip + groups * lanes
+            fixed_sums::<V, R, SHORT, FULL, 1>(input, output, rows, len, avg, tail, s0)
         } else if stream && R::SUM && FULL == 12 && len % lanes == 4 && s0.is_multiple_of(4) {
-            // 14x14: every fourth row starts where the input does, modulo the vector size;
-            // the first group starts with the first of them on a boundary (fewer than four
-            // rows before it, which go through `plain_groups`).
-            let skip = (lanes - s0) % lanes / 4;
-            let groups = (rows - skip) / lanes;
-            if skip > 0 {
-                plain_groups::<V, R, SHORT, FULL>(input, output, lanes, len, avg, tail);
-            }
-            stream_sums::<V, FULL, 4>(input.add(skip * len), output.add(skip), groups, len, avg);
-            skip + groups * lanes
+            fixed_sums::<V, R, SHORT, FULL, 4>(input, output, rows, len, avg, tail, s0)
         } else if stream {
             let whole = rows / lanes * lanes;
             stream_groups::<V, R, FULL>(input, output, whole, len, avg);
@@ -529,6 +514,45 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
             );
         }
     }
+}
+
+/// [`stream_sums`] of rows of `FULL` whole vectors and `PART` values from the first row that
+/// starts on a vector boundary (the input starts `s0` values past one, `s0` a multiple of
+/// `PART`, so row `(LANES - s0) % LANES / PART` does); the rows before it, fewer than a group,
+/// go through `plain_groups` with the first `LANES` rows. Returns the rows done (the rest,
+/// fewer than `LANES`, are the caller's).
+///
+/// # Safety
+/// As for `nchw_groups`, with `rows >= 2 * LANES`.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+#[allow(clippy::too_many_arguments)]
+unsafe fn fixed_sums<
+    V: Vector,
+    R: Reduce,
+    const SHORT: bool,
+    const FULL: usize,
+    const PART: usize,
+>(
+    input: *const f32,
+    output: *mut f32,
+    rows: usize,
+    len: usize,
+    avg: bool,
+    tail: V::Tail,
+    s0: usize,
+) -> usize {
+    let lanes = V::LANES;
+    let skip = (lanes - s0) % lanes / PART;
+    let groups = (rows - skip) / lanes;
+    // SAFETY: `skip < LANES <= rows`, so the first `LANES` rows and the groups after `skip`
+    // are inside the caller's rows; row `skip` starts on a vector boundary.
+    unsafe {
+        if skip > 0 {
+            plain_groups::<V, R, SHORT, FULL>(input, output, lanes, len, avg, tail);
+        }
+        stream_sums::<V, FULL, PART>(input.add(skip * len), output.add(skip), groups, len, avg);
+    }
+    skip + groups * lanes
 }
 
 /// Short NCHW rows (`FULL` whole vectors and `len % LANES` values), `LANES` rows at a time
@@ -697,11 +721,11 @@ unsafe fn plain_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usiz
         } else {
             lanes
         };
-        // Max / min on paths that keep NaNs out of band (`Vector::EXT_SPLIT`): a bit per row
-        // (`nans`) says whether it saw a NaN, the fold ignores them, and those rows get a NaN
-        // at the end. AVX-512 on the Zen 5: 7x7 `max` / `min` 1.02-1.1x (100 to 2048 rows),
-        // 14x14 and 16x16 0.98-1.03x.
-        let split = !R::SUM && SHORT && V::EXT_SPLIT;
+        // Short rows give their value and whether they saw a NaN ([`short_row`]): on
+        // paths that keep NaNs out of band (`Vector::ext_split`, for max / min), the fold then
+        // ignores NaNs (`PLAIN` trees) and the rows that saw one get a NaN at the end (AVX-512
+        // on the Zen 5: 7x7 `max` / `min` 1.02-1.1x, 100 to 2048 rows; 14x14 and 16x16
+        // 0.98-1.03x); elsewhere the flag is always `false` and the trees are the usual ones.
         let mut row = 0;
         while row < rows {
             let start = if stride == 0 {
@@ -715,52 +739,34 @@ unsafe fn plain_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usiz
                 for (k, two) in folded.chunks_exact_mut(2).enumerate().take(group_rows) {
                     for (i, f) in two.iter_mut().enumerate() {
                         let q = p.add((2 * k + i) * stride);
-                        if split {
-                            let (v, nan) = short_row_split::<V, R, FULL>(q, len % lanes, tail);
-                            *f = v;
-                            nans |= u32::from(nan) << (2 * k + i);
-                        } else {
-                            *f = short_row::<V, R, FULL>(q, len % lanes, tail);
-                        }
+                        let (v, nan) = short_row::<V, R, FULL>(q, len % lanes, tail);
+                        *f = v;
+                        nans |= u32::from(nan) << (2 * k + i);
                     }
-                }
-            } else if split {
-                for (k, f) in folded.iter_mut().enumerate().take(group_rows) {
-                    let (v, nan) =
-                        short_row_split::<V, R, FULL>(p.add(k * stride), len % lanes, tail);
-                    *f = v;
-                    nans |= u32::from(nan) << k;
                 }
             } else {
                 for (k, f) in folded.iter_mut().enumerate().take(group_rows) {
                     let q = p.add(k * stride);
                     *f = if SHORT {
-                        short_row::<V, R, FULL>(q, len % lanes, tail)
+                        let (v, nan) = short_row::<V, R, FULL>(q, len % lanes, tail);
+                        nans |= u32::from(nan) << k;
+                        v
                     } else {
                         block::<V, R>(q, len, tail)
                     };
                 }
             }
-            let v = if split {
-                let v = match V::LANES {
-                    4 => tree4::<V, R, true>(&folded, 0),
-                    8 => tree8::<V, R, true>(&folded, 0),
-                    _ => tree16::<V, R, true>(&folded, 0),
-                }
-                .unscramble();
-                // (`finish` makes these NaNs the canonical one.)
-                if nans == 0 {
-                    v
-                } else {
-                    v.add_bits(V::splat(f32::NAN), nans)
-                }
+            let v = match V::LANES {
+                4 => tree4::<V, R, SHORT>(&folded, 0),
+                8 => tree8::<V, R, SHORT>(&folded, 0),
+                _ => tree16::<V, R, SHORT>(&folded, 0),
+            }
+            .unscramble();
+            // (`finish` makes these NaNs the canonical one.)
+            let v = if nans == 0 {
+                v
             } else {
-                match V::LANES {
-                    4 => tree4::<V, R, false>(&folded, 0),
-                    8 => tree8::<V, R, false>(&folded, 0),
-                    _ => tree16::<V, R, false>(&folded, 0),
-                }
-                .unscramble()
+                v.add_bits(V::splat(f32::NAN), nans)
             };
             let v = finish::<V, R>(v, V::splat(0.0), avg, len);
             if store == lanes {
@@ -857,8 +863,10 @@ unsafe fn rounds<V: Vector, R: Reduce>(
     }
 }
 
-/// One short NCHW row (`FULL` whole vectors and `part` values) reduced to one vector by
-/// [`steps`]: the sum's states, or one chain for max / min.
+/// One short NCHW row (`FULL` whole vectors and `part` values) reduced to one vector, and
+/// whether that vector stands for a NaN it does not hold: the sum's states by [`steps`] (never),
+/// or max / min by one [`chain`] as [`Reduce::value_split`] gives it (only on paths that keep
+/// NaNs out of band).
 ///
 /// # Safety
 /// `q..q + FULL * LANES + part` readable; `tail` prepared for `part`.
@@ -867,32 +875,14 @@ unsafe fn short_row<V: Vector, R: Reduce, const FULL: usize>(
     q: *const f32,
     part: usize,
     tail: V::Tail,
-) -> V {
-    // SAFETY: the caller's obligations are those of `steps`.
-    unsafe {
-        if R::SUM {
-            steps::<V, R, FULL, false>([R::init::<V>(); MAX_ACC], q, part, tail)
-        } else {
-            steps::<V, R, FULL, true>([R::init::<V>(); MAX_ACC], q, part, tail)
-        }
-    }
-}
-
-/// [`short_row`] for max / min as [`Reduce::value_split`] gives it (for the sum: its value
-/// and `false`).
-///
-/// # Safety
-/// As for [`short_row`].
-#[cfg_attr(not(globalpool_unoptimized), inline(always))]
-unsafe fn short_row_split<V: Vector, R: Reduce, const FULL: usize>(
-    q: *const f32,
-    part: usize,
-    tail: V::Tail,
 ) -> (V, bool) {
-    // SAFETY: the caller's obligations are those of `chain`.
+    // SAFETY: the caller's obligations are those of `steps` and `chain`.
     unsafe {
         if R::SUM {
-            (short_row::<V, R, FULL>(q, part, tail), false)
+            (
+                steps::<V, R, FULL>([R::init::<V>(); MAX_ACC], q, part, tail),
+                false,
+            )
         } else {
             R::value_split(chain::<V, R, FULL>(q, part, tail))
         }
@@ -1154,9 +1144,9 @@ unsafe fn remainder<V: Vector, R: Reduce>(
         ($($k:literal)*) => {
             match rem / V::LANES {
                 // SAFETY: `q..q + rem` holds the `k` vectors and `part` values.
-                $($k => unsafe { steps::<V, R, $k, false>(acc, q, part, tail) },)*
+                $($k => unsafe { steps::<V, R, $k>(acc, q, part, tail) },)*
                 // SAFETY: as above (at most `MAX_ACC` vectors: `rem <= U * LANES`).
-                _ => unsafe { steps::<V, R, 16, false>(acc, q, part, tail) },
+                _ => unsafe { steps::<V, R, 16>(acc, q, part, tail) },
             }
         };
     }
@@ -1165,24 +1155,19 @@ unsafe fn remainder<V: Vector, R: Reduce>(
 
 /// `K` full vectors from `q`, vector `j` into state `j % U` (`U = R::accumulators()`, as in
 /// [`block`]), and then `part` values (`part < LANES`, `tail` prepared for it; none if 0) into
-/// state `K % U`, or all into state 0 (`CHAIN`, for a maximum / minimum, whose order does not
-/// matter: one chain needs no merges; two vectors at a time, see [`Reduce::step_pair`]); then
-/// the states folded by halves. States past the last one stepped stay constants that the fold
+/// state `K % U`; then the states folded by halves (a short row's maximum / minimum, whose
+/// order does not matter, goes through [`chain`] instead). States past the last one stepped stay constants that the fold
 /// skips.
 ///
 /// # Safety
 /// `q..q + K * LANES + part` readable.
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-unsafe fn steps<V: Vector, R: Reduce, const K: usize, const CHAIN: bool>(
+unsafe fn steps<V: Vector, R: Reduce, const K: usize>(
     mut acc: [R::Acc<V>; MAX_ACC],
     q: *const f32,
     part: usize,
     tail: V::Tail,
 ) -> V {
-    if CHAIN {
-        // SAFETY: the caller's obligations are those of `chain`.
-        return unsafe { R::value(chain::<V, R, K>(q, part, tail)) };
-    }
     for j in (0..MAX_ACC).take(K) {
         if let Some(a) = acc.get_mut(j % R::accumulators::<V>()) {
             // SAFETY: vector `j < K` is inside `q..q + K * LANES`.

@@ -248,21 +248,19 @@ pub(crate) unsafe trait Vector: Copy {
     unsafe fn ext_merge<const MAX: bool>(a: Self::Ext, b: Self::Ext) -> Self::Ext;
     /// The result per lane.
     unsafe fn ext_finish<const MAX: bool>(acc: Self::Ext) -> Self;
-    /// Whether [`Vector::ext_split`] and [`Vector::ext_plain`] keep NaNs out of band (a path
-    /// whose NaN check is an operation of its own, AVX-512): a group of short NCHW rows is then
-    /// folded with `ext_plain` and its rows that saw a NaN get one at the end.
-    const EXT_SPLIT: bool = false;
-    /// The state as `(value, nan)`: with [`Vector::EXT_SPLIT`], `value` is the result per lane
-    /// where the lane saw no NaN (anything elsewhere) and `nan` whether any lane saw one;
-    /// otherwise [`Vector::ext_finish`] and `false`.
+    /// The state as `(value, nan)`, for the folds of short NCHW rows. A path whose NaN check
+    /// is an operation of its own (AVX-512) keeps NaNs out of band: `value` is the result per
+    /// lane where the lane saw no NaN (anything elsewhere), `nan` whether any lane saw one, and
+    /// the fold goes by [`Vector::ext_plain`]; the others keep the default, [`Vector::ext_finish`]
+    /// and `false`.
     #[inline(always)]
     unsafe fn ext_split<const MAX: bool>(acc: Self::Ext) -> (Self, bool) {
         // SAFETY: the trait's contract, passed on.
         (unsafe { Self::ext_finish::<MAX>(acc) }, false)
     }
-    /// Lane-wise maximum / minimum for the folds of [`Vector::ext_split`] values: with
-    /// [`Vector::EXT_SPLIT`] exact where neither lane is a NaN (anything elsewhere), otherwise
-    /// IEEE `maximum` / `minimum`.
+    /// Lane-wise maximum / minimum for the folds of [`Vector::ext_split`] values: exact where
+    /// neither lane is a NaN; a path that overrides `ext_split` may give anything elsewhere,
+    /// the default is IEEE `maximum` / `minimum`.
     #[inline(always)]
     unsafe fn ext_plain<const MAX: bool>(a: Self, b: Self) -> Self {
         // SAFETY: the trait's contract, passed on.

@@ -241,9 +241,8 @@ unsafe impl Vector for __m512 {
     }
     // A group of short NCHW rows: each row's NaN check becomes one bit (a scalar test of its
     // mask), and the rows' vectors fold by `VRANGEPS` alone, instead of a masked move per row
-    // and a compare and a masked add per fold step (all on the two pipes that `VRANGEPS`
-    // takes).
-    const EXT_SPLIT: bool = true;
+    // and a compare and a masked add per fold step (compares and additions share the two
+    // pipes that `VRANGEPS` takes).
     #[inline(always)]
     unsafe fn ext_split<const MAX: bool>((m, k): Self::Ext) -> (Self, bool) {
         (m, k != 0xFFFF)
