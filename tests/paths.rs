@@ -215,6 +215,45 @@ fn wide_nhwc_chunks_match_scalar_bitwise() {
     }
 }
 
+/// NHWC inputs of at most 1 MiB whose rows are a whole number of 4 KiB pages (1024, 2048 or
+/// 3072 channels), which the x86 paths read in groups of rows across 1024 channels at a time:
+/// one row, whole and partial groups and blocks, batches of two, rows of zeros of either sign,
+/// at several alignments.
+#[test]
+fn page_stride_nhwc_rows_match_scalar_bitwise() {
+    for (c, rows) in [
+        (1024, 1),
+        (1024, 7),
+        (1024, 8),
+        (1024, 9),
+        (1024, 33),
+        (1024, 49),
+        (1024, 65),
+        (1024, 100),
+        (2048, 2),
+        (2048, 31),
+        (2048, 32),
+        (2048, 49),
+        (3072, 17),
+        (3072, 41),
+    ] {
+        for batch in [1, 2] {
+            let n = batch * c * rows;
+            let mut x = values((c * 1000 + rows + batch) as u64, n + 16, 30);
+            for (k, v) in x.iter_mut().enumerate() {
+                match (k / c) % 5 {
+                    2 if k % 3 == 0 => *v = -0.0,
+                    4 => *v = if k % c == 7 { 0.0 } else { -0.0 },
+                    _ => {}
+                }
+            }
+            for offset in [0, 1, 4, 15] {
+                compare_all(&x[offset..offset + n], Shape::new(batch, c, rows)).unwrap();
+            }
+        }
+    }
+}
+
 /// NCHW inputs of short rows between 64 KiB and 1 MiB, which the AVX-512 path reads as the
 /// aligned vectors the rows overlap (rows of 49, 65, 81, 97 or 196 values a whole group of rows
 /// at once), at every alignment, with whole and partial groups of rows, special values, and rows

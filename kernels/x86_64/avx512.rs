@@ -93,6 +93,8 @@ unsafe impl Vector for __m512 {
     const ALIGN_LOADS: bool = true;
     const STREAM_ROWS: bool = true;
     type Mask = __mmask16;
+    const NHWC_PAGES_SUM: bool = true;
+    const NHWC_PAGES_EXT: bool = true;
     type Chunk = [f32; 1024];
 
     // No `unsafe` blocks below: each body only calls intrinsics of the enabled features, and

@@ -22,6 +22,7 @@ unsafe impl Vector for __m128 {
     const EXT_TILE: usize = 4;
     const NHWC_GROUP: usize = 8;
     type Mask = __m128;
+    const NHWC_PAGES_SUM: bool = true;
     type Chunk = [f32; 256];
 
     // Bodies call SSE/SSE2 intrinsics without `unsafe` blocks: the trait's contract (pointers
