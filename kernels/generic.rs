@@ -1485,13 +1485,17 @@ unsafe fn nhwc_op<V: Vector, R: Reduce>(
             } else {
                 V::NHWC_PAGES_EXT
             };
-            if pages && cached && channels.is_multiple_of(PAGE_CHANNELS) {
-                nhwc_pages::<V, R>(img, channels, rows, out, avg);
+            let align = channels.is_multiple_of(V::LANES);
+            let lead = if align { to_boundary(img, V::LANES) } else { 0 };
+            if pages
+                && cached
+                && channels.is_multiple_of(PAGE_CHANNELS)
+                && (lead == 0 || channels >= 2 * PAGE_CHANNELS)
+            {
+                nhwc_pages::<V, R>(img, channels, rows, out, lead, avg);
                 continue;
             }
-            let align = channels.is_multiple_of(V::LANES);
             if columns {
-                let lead = if align { to_boundary(img, V::LANES) } else { 0 };
                 nhwc_columns::<V, R>(img, channels, rows, out, lead, avg);
                 continue;
             }
@@ -1798,15 +1802,24 @@ const PAGE_TILE: usize = 8;
 /// code, which was 1.2x faster than the loop of `nhwc_group` here). Same order as every other
 /// NHWC path: each channel on its own, rows in order.
 ///
+/// When the rows start `lead > 0` channels before a vector boundary, those channels and the
+/// `LANES - lead` at the end of the rows go as partial columns ([`column()`]), and the chunks
+/// start at `lead`, the last one `LANES - lead` channels before the end, so that every load of
+/// the chunks is aligned. That last chunk overlaps the one before it by `LANES` channels,
+/// which it computes again, to the same bits: chunks share nothing but the scratch, which each
+/// starts afresh.
+///
 /// # Safety
 /// `img..img + rows * channels` readable, `out..out + channels` writable, `channels` a
-/// multiple of `PAGE_CHANNELS`, `rows >= 1`.
+/// multiple of `PAGE_CHANNELS` (at least twice that when `lead > 0`), `lead < LANES`,
+/// `rows >= 1`.
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn nhwc_pages<V: Vector, R: Reduce>(
     img: *const f32,
     channels: usize,
     rows: usize,
     out: *mut f32,
+    lead: usize,
     avg: bool,
 ) {
     let lanes = V::LANES;
@@ -1818,12 +1831,27 @@ unsafe fn nhwc_pages<V: Vector, R: Reduce>(
     let part = part_buf.as_mut_ptr().cast::<f32>();
     let err = err_buf.as_mut_ptr().cast::<f32>();
     // SAFETY: (for this whole block) chunk `c0` covers channels `c0..c0 + PAGE_CHANNELS <=
-    // channels` of rows `< rows`, and `out`, `part`, `err` at `t + u * LANES < PAGE_CHANNELS`
+    // channels` of rows `< rows` (for the last chunk with `lead > 0`, `c0 >= lead` as
+    // `channels >= 2 * PAGE_CHANNELS`), the partial columns `0..lead` and `channels - (LANES -
+    // lead)..channels`, and `out`, `part`, `err` at `t + u * LANES < PAGE_CHANNELS`
     // (`PAGE_TILE * LANES` divides `PAGE_CHANNELS` on every path); `part` and `err` are read
     // only where this chunk wrote them (see above).
     unsafe {
-        let mut c0 = 0;
-        while c0 < channels {
+        let chunks = channels / PAGE_CHANNELS;
+        if lead > 0 {
+            let tail = lanes - lead;
+            column::<V, R>(img, channels, rows, out, 1, lead, avg);
+            let end = channels - tail;
+            column::<V, R>(img.add(end), channels, rows, out.add(end), 1, tail, avg);
+        }
+        for k in 0..chunks {
+            let c0 = if lead == 0 {
+                k * PAGE_CHANNELS
+            } else if k + 1 < chunks {
+                lead + k * PAGE_CHANNELS
+            } else {
+                channels - (lanes - lead) - PAGE_CHANNELS
+            };
             let (col, o) = (img.add(c0), out.add(c0));
             let mut start = 0;
             while start < rows {
@@ -1891,7 +1919,6 @@ unsafe fn nhwc_pages<V: Vector, R: Reduce>(
                 finish::<V, R>(V::load(o.add(t)), ne, avg, rows).store(o.add(t));
                 t += lanes;
             }
-            c0 += PAGE_CHANNELS;
         }
     }
 }
