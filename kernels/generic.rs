@@ -1790,17 +1790,18 @@ const PAGE_GROUP: usize = 8;
 const PAGE_TILE: usize = 8;
 
 /// NHWC, rows of a multiple of [`PAGE_CHANNELS`] channels (a whole number of 4 KiB pages), an
-/// input of at most [`NHWC_CACHED_BYTES`] (`Vector::NHWC_PAGES_SUM`, `NHWC_PAGES_EXT`). Such rows start at the same
-/// place of a page, so the same channels of successive rows fall on the same L1 sets and on
-/// different pages: walked down as columns (`nhwc_columns`) they read at 50-75% of the probe on
-/// an AMD Zen 5 with AVX-512, and at a third of that on AVX2. Here each chunk of 1024 channels
-/// goes block by block (the canonical `NHWC_TILE_BLOCK` rows for sums, all rows for max / min)
-/// in groups of [`PAGE_GROUP`] rows, each group over the chunk's tiles of [`PAGE_TILE`]
-/// vectors left to right, so every row is read in runs of 4 KiB: the block's states start from
-/// its first row, go to `part` between groups, and at the block's end into the running totals
-/// (`out` and the negated compensations in `err`). The group's rows are unrolled (straight-line
-/// code, which was 1.2x faster than the loop of `nhwc_group` here). Same order as every other
-/// NHWC path: each channel on its own, rows in order.
+/// input of at most [`NHWC_CACHED_BYTES`] (`Vector::NHWC_PAGES_SUM`, `NHWC_PAGES_EXT`). Such
+/// rows start at the same place of a page, so the same channels of successive rows fall on the
+/// same L1 sets and on different pages: on an AMD Zen 5, walked down as columns (AVX-512's
+/// `nhwc_columns`) they read at 46-74% of the probe, depending on the allocation, and in
+/// AVX2's and SSE2's 32-row groups at 19-35%. Here each chunk of 1024 channels goes block by
+/// block (the canonical `NHWC_TILE_BLOCK` rows for sums, all rows for max / min) in groups of
+/// [`PAGE_GROUP`] rows, each group over the chunk's tiles of [`PAGE_TILE`] vectors left to
+/// right, so every row is read in runs of 4 KiB: the block's states start from its first row,
+/// go to `part` between groups, and at the block's end into the running totals (`out` and the
+/// negated compensations in `err`). The group's rows are unrolled (straight-line code: the
+/// groups of `nhwc_chunk`, with a loop over the rows, were 1.1-1.3x slower here). Same order
+/// as every other NHWC path: each channel on its own, rows in order.
 ///
 /// When the rows start `lead > 0` channels before a vector boundary, those channels and the
 /// `LANES - lead` at the end of the rows go as partial columns ([`column()`]), and the chunks

@@ -39,10 +39,10 @@ pub(crate) unsafe trait Vector: Copy {
     /// multiple of 1024 channels) and that fits the L2 cache goes by `generic::nhwc_pages`:
     /// groups of a few rows across 1024 channels at a time, each row read left to right,
     /// instead of columns or 32-row groups. Measured on x86 only (AMD Zen 5, median over 10
-    /// allocations of 1×1024×7×7 and 1×2048×7×7 inputs: AVX-512 `avg` 1.06-1.28x, AVX2
-    /// 1.65-1.7x, SSE2 1.7x).
+    /// allocations of 1×1024×7×7 and 1×2048×7×7 inputs: AVX-512 `avg` 1.15-1.25x, AVX2 and
+    /// SSE2 1.7x).
     const NHWC_PAGES_SUM: bool = false;
-    /// The same for max / min: AVX-512 1.18-1.38x; on AVX2 and SSE2, whose NaN checks make
+    /// The same for max / min: AVX-512 1.08-1.1x; on AVX2 and SSE2, whose NaN checks make
     /// these compute-bound, 0.77-0.94x (their columns keep several states per vector).
     const NHWC_PAGES_EXT: bool = false;
     /// Whether the NCHW short-row groups (`LANES` rows, each reduced to one vector) keep their
