@@ -1719,7 +1719,6 @@ unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
     avg: bool,
     group: usize,
 ) {
-    let lanes = V::LANES;
     // Not initialized: the first group of a block writes `part` before later groups read it,
     // and the first block writes `out` and `err` before later blocks read them.
     let mut err_buf = core::mem::MaybeUninit::<V::Chunk>::uninit();
@@ -1765,6 +1764,26 @@ unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
             }
             start += m;
         }
+        finish_totals::<V, R>(out, err, width, avg, rows);
+    }
+}
+
+/// The running totals of `width` channels (`out`, with the negated compensations in `err`)
+/// made results in place ([`finish`]), a vector at a time and the rest as a partial one.
+///
+/// # Safety
+/// `out..out + width` readable and writable, `err..err + width` readable.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn finish_totals<V: Vector, R: Reduce>(
+    out: *mut f32,
+    err: *const f32,
+    width: usize,
+    avg: bool,
+    rows: usize,
+) {
+    let lanes = V::LANES;
+    // SAFETY: every access is inside `0..width` of `out` and `err`.
+    unsafe {
         let mut c = 0;
         while c + lanes <= width {
             let v = finish::<V, R>(V::load(out.add(c)), V::load(err.add(c)), avg, rows);
@@ -1794,7 +1813,7 @@ const PAGE_TILE: usize = 8;
 /// rows start at the same place of a page, so the same channels of successive rows fall on the
 /// same L1 sets and on different pages: on an AMD Zen 5, walked down as columns (AVX-512's
 /// `nhwc_columns`) they read at 46-74% of the probe, depending on the allocation, and in
-/// AVX2's and SSE2's 32-row groups at 19-35%. Here each chunk of 1024 channels goes block by
+/// AVX2's and SSE2's 32-row groups at 16-40%. Here each chunk of 1024 channels goes block by
 /// block (the canonical `NHWC_TILE_BLOCK` rows for sums, all rows for max / min) in groups of
 /// [`PAGE_GROUP`] rows, each group over the chunk's tiles of [`PAGE_TILE`] vectors left to
 /// right, so every row is read in runs of 4 KiB: the block's states start from its first row,
@@ -1825,8 +1844,11 @@ unsafe fn nhwc_pages<V: Vector, R: Reduce>(
 ) {
     let lanes = V::LANES;
     let block = if R::SUM { NHWC_TILE_BLOCK } else { rows };
+    // (Whole vectors only: `close_block` and `finish_totals` get no partial one.)
+    // SAFETY: the path's CPU features, the caller's obligation.
+    let tail = unsafe { V::tail(1, R::IDENTITY) };
     // Not initialized: a block's first group writes `part` before later groups read it, the
-    // first block writes `out` and `err` (sums only) before later blocks read them.
+    // first block writes `out` and `err` before later blocks read them.
     let mut part_buf = core::mem::MaybeUninit::<[f32; PAGE_CHANNELS]>::uninit();
     let mut err_buf = core::mem::MaybeUninit::<[f32; PAGE_CHANNELS]>::uninit();
     let part = part_buf.as_mut_ptr().cast::<f32>();
@@ -1883,25 +1905,17 @@ unsafe fn nhwc_pages<V: Vector, R: Reduce>(
                         page_rows::<V, R>(&mut acc, q.wrapping_add(t), channels, n);
                         for (u, a) in acc.iter().enumerate() {
                             let i = t + u * lanes;
-                            let v = R::value(*a);
-                            if !close {
-                                v.store(part.add(i));
-                            } else if !R::SUM {
-                                let s = if first {
-                                    v
-                                } else {
-                                    R::vec(V::load(o.add(i)), v)
-                                };
-                                s.store(o.add(i));
+                            if close {
+                                close_block::<V, R>(
+                                    R::value(*a),
+                                    o.add(i),
+                                    err.add(i),
+                                    first,
+                                    0,
+                                    tail,
+                                );
                             } else {
-                                let (mut s, mut ne) = if first {
-                                    (V::splat(R::IDENTITY), V::splat(0.0))
-                                } else {
-                                    (V::load(o.add(i)), V::load(err.add(i)))
-                                };
-                                two_sum(&mut s, &mut ne, v);
-                                s.store(o.add(i));
-                                ne.store(err.add(i));
+                                R::value(*a).store(part.add(i));
                             }
                         }
                         t += PAGE_TILE * lanes;
@@ -1910,16 +1924,7 @@ unsafe fn nhwc_pages<V: Vector, R: Reduce>(
                 }
                 start += m;
             }
-            let mut t = 0;
-            while t < PAGE_CHANNELS {
-                let ne = if R::SUM {
-                    V::load(err.add(t))
-                } else {
-                    V::splat(0.0)
-                };
-                finish::<V, R>(V::load(o.add(t)), ne, avg, rows).store(o.add(t));
-                t += lanes;
-            }
+            finish_totals::<V, R>(o, err, PAGE_CHANNELS, avg, rows);
         }
     }
 }
@@ -2076,23 +2081,45 @@ unsafe fn nhwc_group<V: Vector, R: Reduce>(
         }
         for (t, &a) in acc.iter().enumerate().take(count) {
             let (o, e, p) = (out.add(t * lanes), err.add(t * lanes), part.add(t * lanes));
-            if !phase.close {
+            if phase.close {
+                close_block::<V, R>(R::value(a), o, e, phase.first_block, partial, tail);
+            } else {
                 store_n(R::value(a), p, partial);
-                continue;
             }
-            let (mut s, mut ne) = if phase.first_block {
-                (V::splat(R::IDENTITY), V::splat(0.0))
-            } else {
-                (load_n(o, partial, tail), load_n(e, partial, tail))
-            };
-            if R::SUM {
-                two_sum(&mut s, &mut ne, R::value(a));
-            } else {
-                s = R::vec(s, R::value(a));
-            }
-            store_n(s, o, partial);
-            store_n(ne, e, partial);
         }
+    }
+}
+
+/// A block's value `v` (a whole vector, or `partial` values with `tail` prepared for them)
+/// into the running totals at `o`, with the negated compensations at `e` (sums; zeros for max /
+/// min): started by it in the first block, added to them (compensated) or folded with them
+/// after that.
+///
+/// # Safety
+/// `o` and `e` writable for the vector (or `partial` values), and readable unless `first`.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn close_block<V: Vector, R: Reduce>(
+    v: V,
+    o: *mut f32,
+    e: *mut f32,
+    first: bool,
+    partial: usize,
+    tail: V::Tail,
+) {
+    // SAFETY: the caller's obligations, for the accesses at `o` and `e`.
+    unsafe {
+        let (mut s, mut ne) = if first {
+            (V::splat(R::IDENTITY), V::splat(0.0))
+        } else {
+            (load_n(o, partial, tail), load_n(e, partial, tail))
+        };
+        if R::SUM {
+            two_sum(&mut s, &mut ne, v);
+        } else {
+            s = R::vec(s, v);
+        }
+        store_n(s, o, partial);
+        store_n(ne, e, partial);
     }
 }
 
