@@ -301,6 +301,52 @@ fn nhwc_every_alignment_matches_scalar() {
     }
 }
 
+/// NHWC byte rows of whole vectors on a vector boundary, up to 256 of them (the CNN heads,
+/// which AVX2 and AVX-512 sum in tiles of vectors straight to the output): tiles of every width
+/// and the last ones narrower, 1 to 257 rows (257 takes the other path), the extreme values
+/// at the limit of the narrow lanes, batches of two, every path against Scalar. The input is
+/// placed on a 64-byte boundary and 32 bytes past one (aligned for AVX2 only).
+#[test]
+fn nhwc_word_tiles_match_scalar() {
+    fn check<T: TestInt>() {
+        for c in [320, 448, 1280, 1344, 2048] {
+            for s in [2, 3, 49, 196, 255, 256, 257] {
+                for batch in [1, 2] {
+                    let shape = Shape::new(batch, c, s);
+                    let n = shape.input_len().unwrap();
+                    for kind in 0..3 {
+                        let mut buf = values::<T>((c * 1000 + s * 3 + batch) as u64, n + 96);
+                        if kind > 0 {
+                            let v = T::from(if kind == 1 { T::MIN } else { T::MAX });
+                            buf.iter_mut().for_each(|x| *x = v);
+                        }
+                        let at = buf.as_ptr().align_offset(64);
+                        for offset in [at, at + 32] {
+                            let x = &buf[offset..offset + n];
+                            for op in [IntOp::Sum, IntOp::Avg] {
+                                let want = run(scalar(), op, x, shape, Layout::Nhwc).unwrap();
+                                for p in paths() {
+                                    let got = run(p, op, x, shape, Layout::Nhwc).unwrap();
+                                    assert_eq!(
+                                        got,
+                                        want,
+                                        "{:?} {op:?} {shape:?} {} kind {kind} offset {}",
+                                        p.isa(),
+                                        std::any::type_name::<T>(),
+                                        offset - at
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    check::<i8>();
+    check::<u8>();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scalar against independent models.
 // ---------------------------------------------------------------------------------------------

@@ -919,7 +919,7 @@ macro_rules! common512 {
 
 /// AVX-512 `i8` / `u8` lane sums: 64 bytes extended to two registers of 32 `i16`.
 macro_rules! lsum512_bytes {
-    ($t:ty, $ext16:ident, $ext32:ident, $pairs:ident) => {
+    ($t:ty, $ext16:ident, $ext32:ident, $pairs:ident, $bias:expr) => {
         type Lsum = (__m512i, __m512i);
         #[inline(always)]
         unsafe fn lsum_zero() -> Self::Lsum {
@@ -986,6 +986,39 @@ macro_rules! lsum512_bytes {
             for (k, x) in ordered.into_iter().enumerate() {
                 let (l, h) = halves512(x);
                 spill512(p.add(32 * k), $ext32(l), $ext32(h));
+            }
+        }
+        // The word layout (see `IntVector::wsum_load_add`): `w` the 16-bit words of the
+        // unsigned rows, `hb` their high bytes (odd channels). At most 256 rows, so `hb` and
+        // the even channels' sum `w - 256 * hb` are exact as `u16`: one shift and two adds per
+        // 64 bytes (one `xor` more for `i8`), no shuffle.
+        const WSUM_TILE: usize = 8;
+        #[inline(always)]
+        unsafe fn wsum_load_add((w, hb): Self::Lsum, p: *const $t) -> Self::Lsum {
+            let mut v = Self::load(p);
+            if $bias != 0 {
+                v = _mm512_xor_si512(v, _mm512_set1_epi8(-128));
+            }
+            (
+                _mm512_add_epi16(w, v),
+                _mm512_add_epi16(hb, _mm512_srli_epi16::<8>(v)),
+            )
+        }
+        #[inline(always)]
+        unsafe fn wsum_store((w, hb): Self::Lsum, rows: usize, p: *mut i32) {
+            let lb = _mm512_sub_epi16(w, _mm512_slli_epi16::<8>(hb));
+            // Channels 0-7, 16-23, 32-39, 48-55 and the others, as in the pair layout.
+            let (lo, hi) = (_mm512_unpacklo_epi16(lb, hb), _mm512_unpackhi_epi16(lb, hb));
+            let ordered = [
+                _mm512_permutex2var_epi64(lo, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), hi),
+                _mm512_permutex2var_epi64(lo, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), hi),
+            ];
+            let bias = _mm512_set1_epi32($bias * rows as i32);
+            for (k, x) in ordered.into_iter().enumerate() {
+                let (l, h) = halves512(x);
+                let (l, h) = (_mm512_cvtepu16_epi32(l), _mm512_cvtepu16_epi32(h));
+                _mm512_storeu_si512(p.add(32 * k).cast(), _mm512_sub_epi32(l, bias));
+                _mm512_storeu_si512(p.add(32 * k + 16).cast(), _mm512_sub_epi32(h, bias));
             }
         }
     };
@@ -1108,7 +1141,13 @@ unsafe impl IntVector<i8> for __m512i {
     unsafe fn hext16<const MAX: bool>(rows: [Self; 16], out: *mut i32) {
         hext16_512!(rows, out, MAX, _mm512_max_epi8, _mm512_min_epi8, 1, sign);
     }
-    lsum512_bytes!(i8, _mm512_cvtepi8_epi16, _mm512_cvtepi16_epi32, pairs512_i8);
+    lsum512_bytes!(
+        i8,
+        _mm512_cvtepi8_epi16,
+        _mm512_cvtepi16_epi32,
+        pairs512_i8,
+        128
+    );
 }
 
 // SAFETY: see the module documentation.
@@ -1209,7 +1248,13 @@ unsafe impl IntVector<u8> for __m512i {
     unsafe fn hext16<const MAX: bool>(rows: [Self; 16], out: *mut i32) {
         hext16_512!(rows, out, MAX, _mm512_max_epu8, _mm512_min_epu8, 1, zero);
     }
-    lsum512_bytes!(u8, _mm512_cvtepu8_epi16, _mm512_cvtepu16_epi32, pairs512_u8);
+    lsum512_bytes!(
+        u8,
+        _mm512_cvtepu8_epi16,
+        _mm512_cvtepu16_epi32,
+        pairs512_u8,
+        0
+    );
 }
 
 // SAFETY: see the module documentation.
