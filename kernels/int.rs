@@ -574,10 +574,9 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     /// path does not take it; AVX-512 bytes only). It reads through the `wsum_*` methods, a third layout of the lane
     /// sums: an `Lsum` started by them goes only through them.
     const WSUM_TILE: usize = 0;
-    /// Adds the row of `LANES` values at `p` (wrapping) in the word layout: for byte types the
-    /// 16-bit words of the row made unsigned (`i8` biased by 128) and, apart, their high bytes
-    /// (one shift), with no shuffle; the low bytes' sums are recovered in
-    /// [`IntVector::wsum_store`].
+    /// Adds the row of `LANES` values at `p` in the word layout: for byte types the low and
+    /// the high bytes of each 16-bit word (the even and the odd channels) widened in place
+    /// into two sums, with no shuffle; [`IntVector::wsum_store`] puts them in channel order.
     ///
     /// # Safety
     /// `p..p + LANES` must be readable.
@@ -586,14 +585,13 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
         // SAFETY: forwarded contract.
         unsafe { Self::lsum_load_add(acc, p) }
     }
-    /// Writes the exact sums of the `rows` vectors (`1..=LSUM_ROWS`) added to `acc` by
+    /// Writes the exact sums of the at most `LSUM_ROWS` vectors added to `acc` by
     /// [`IntVector::wsum_load_add`] to `p[0..LANES]`, in channel order (overwriting).
     ///
     /// # Safety
     /// `p..p + LANES` must be writable.
     #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-    unsafe fn wsum_store(acc: Self::Lsum, rows: usize, p: *mut i32) {
-        let _ = rows;
+    unsafe fn wsum_store(acc: Self::Lsum, p: *mut i32) {
         // SAFETY: forwarded contract (the lanes are zeroed, then added to).
         unsafe {
             for j in 0..Self::LANES {
@@ -1100,17 +1098,17 @@ unsafe fn nhwc_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut I
 
 /// NHWC sums of inputs of at most [`CACHED`] bytes, on a vector boundary, whose rows are
 /// whole vectors and at most `LSUM_ROWS` (the CNN heads: 7x7 and 14x14 maps of hundreds or
-/// thousands of channels): tiles of `WSUM_TILE` vectors (then 4, 2, 1) down all the rows in
-/// the word layout of the lane sums ([`IntVector::wsum_load_add`]), each tile's exact sums
-/// written to a small stack buffer and emitted from there, where [`nhwc_sum_in`] zeroes a
-/// scratch row, adds each column's sums into it and emits from it (in a throwaway loop that
-/// cost 1x1280x7x7 int8 sums about 10 points of the probe). Tiles of 8 vectors only for rows
-/// of at most 8 (one tile reads the rows as one stream: 1x512x14x14); longer rows in tiles of
-/// 4, which were 1.07-1.1x faster on 1280 and 2048 channels. On AVX-512, against the pair
-/// layout through the scratch row (median over 8 allocations): int8 `avg` 1x1280x7x7 1.05x,
-/// 1x2048x7x7 1.14x, 1x512x14x14 1.09x, 1x768 channels x 128 rows 1.07x, 1x1024x14x14 0.95x
-/// (within the spread), `sum` 1.1-1.17x. On AVX2 the same in tiles of 4 was 0.85x on
-/// 1x512x14x14 and level elsewhere, so AVX2 keeps the pair layout.
+/// thousands of channels): tiles of vectors down all the rows in the word layout of the lane
+/// sums ([`IntVector::wsum_load_add`]), each tile's exact sums written to a small stack buffer
+/// and emitted from there, where [`nhwc_sum_in`] zeroes a scratch row, adds each column's sums
+/// into it and emits from it (in a throwaway loop that cost 1x1280x7x7 int8 sums about 10
+/// points of the probe). Tiles of 8 vectors only for rows of at most 8 (one tile then reads
+/// the rows as one stream: 1x512x14x14); longer rows in tiles of 4, which were 1.07-1.1x
+/// faster on 1280 and 2048 channels. On AVX-512, against the pair layout through the scratch
+/// row (median over 8 allocations of the input): int8 `avg` 1x1280x7x7 1.32x, 1x2048x7x7
+/// 1.28x, 1x512x14x14 1.32x, 768 channels x 128 rows 1.44x, 1x1024x14x14 1.19x; `sum`
+/// 1.28-1.47x. On AVX2 the same in tiles of 4 was level (0.9-1.1x), so AVX2 keeps the pair
+/// layout.
 ///
 /// # Safety
 /// As for [`kernel`]; besides, the input starts on a vector boundary, `channels` is a multiple
@@ -1176,7 +1174,7 @@ unsafe fn word_tile<T: Int, V: IntVector<T>, const W: usize>(
             }
         }
         for (j, x) in a.into_iter().enumerate() {
-            V::wsum_store(x, rows, dst.add(j * V::LANES));
+            V::wsum_store(x, dst.add(j * V::LANES));
         }
     }
     W

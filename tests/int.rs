@@ -302,10 +302,10 @@ fn nhwc_every_alignment_matches_scalar() {
 }
 
 /// NHWC byte rows of whole vectors on a vector boundary, up to 256 of them (the CNN heads,
-/// which AVX2 and AVX-512 sum in tiles of vectors straight to the output): tiles of every width
-/// and the last ones narrower, 1 to 257 rows (257 takes the other path), the extreme values
-/// at the limit of the narrow lanes, batches of two, every path against Scalar. The input is
-/// placed on a 64-byte boundary and 32 bytes past one (aligned for AVX2 only).
+/// which AVX-512 sums in tiles of vectors straight to the output): tiles of every width and
+/// the last ones narrower, 2 to 257 rows (257 takes the other path), the extreme values at the
+/// limit of the narrow lanes, batches of two, every path against Scalar. The input is placed
+/// on a 64-byte boundary and 32 bytes past one (the other path).
 #[test]
 fn nhwc_word_tiles_match_scalar() {
     fn check<T: TestInt>() {

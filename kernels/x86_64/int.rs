@@ -919,7 +919,7 @@ macro_rules! common512 {
 
 /// AVX-512 `i8` / `u8` lane sums: 64 bytes extended to two registers of 32 `i16`.
 macro_rules! lsum512_bytes {
-    ($t:ty, $ext16:ident, $ext32:ident, $pairs:ident, $bias:expr) => {
+    ($t:ty, $ext16:ident, $ext32:ident, $pairs:ident, $even:ident, $odd:ident) => {
         type Lsum = (__m512i, __m512i);
         #[inline(always)]
         unsafe fn lsum_zero() -> Self::Lsum {
@@ -988,37 +988,29 @@ macro_rules! lsum512_bytes {
                 spill512(p.add(32 * k), $ext32(l), $ext32(h));
             }
         }
-        // The word layout (see `IntVector::wsum_load_add`): `w` the 16-bit words of the
-        // unsigned rows, `hb` their high bytes (odd channels). At most 256 rows, so `hb` and
-        // the even channels' sum `w - 256 * hb` are exact as `u16`: one shift and two adds per
-        // 64 bytes (one `xor` more for `i8`), no shuffle.
+        // The word layout (see `IntVector::wsum_load_add`): the even channels of each 16-bit
+        // word by `pmaddubsw` against (1, 0), the odd ones by a shift, each into its own `i16`
+        // sums, exact for up to 256 rows (as `u16` for `u8`). Two adds per 64 bytes, no
+        // shuffle and no bias (1.07-1.3x faster than summing the words and the odd bytes with
+        // a bias for `i8`, in a throwaway loop).
         const WSUM_TILE: usize = 8;
         #[inline(always)]
-        unsafe fn wsum_load_add((w, hb): Self::Lsum, p: *const $t) -> Self::Lsum {
-            let mut v = Self::load(p);
-            if $bias != 0 {
-                v = _mm512_xor_si512(v, _mm512_set1_epi8(-128));
-            }
-            (
-                _mm512_add_epi16(w, v),
-                _mm512_add_epi16(hb, _mm512_srli_epi16::<8>(v)),
-            )
+        unsafe fn wsum_load_add((e, o): Self::Lsum, p: *const $t) -> Self::Lsum {
+            let v = Self::load(p);
+            (_mm512_add_epi16(e, $even(v)), _mm512_add_epi16(o, $odd(v)))
         }
         #[inline(always)]
-        unsafe fn wsum_store((w, hb): Self::Lsum, rows: usize, p: *mut i32) {
-            let lb = _mm512_sub_epi16(w, _mm512_slli_epi16::<8>(hb));
+        unsafe fn wsum_store((e, o): Self::Lsum, p: *mut i32) {
             // Channels 0-7, 16-23, 32-39, 48-55 and the others, as in the pair layout.
-            let (lo, hi) = (_mm512_unpacklo_epi16(lb, hb), _mm512_unpackhi_epi16(lb, hb));
+            let (lo, hi) = (_mm512_unpacklo_epi16(e, o), _mm512_unpackhi_epi16(e, o));
             let ordered = [
                 _mm512_permutex2var_epi64(lo, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), hi),
                 _mm512_permutex2var_epi64(lo, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), hi),
             ];
-            let bias = _mm512_set1_epi32($bias * rows as i32);
             for (k, x) in ordered.into_iter().enumerate() {
                 let (l, h) = halves512(x);
-                let (l, h) = (_mm512_cvtepu16_epi32(l), _mm512_cvtepu16_epi32(h));
-                _mm512_storeu_si512(p.add(32 * k).cast(), _mm512_sub_epi32(l, bias));
-                _mm512_storeu_si512(p.add(32 * k + 16).cast(), _mm512_sub_epi32(h, bias));
+                _mm512_storeu_si512(p.add(32 * k).cast(), $ext32(l));
+                _mm512_storeu_si512(p.add(32 * k + 16).cast(), $ext32(h));
             }
         }
     };
@@ -1035,6 +1027,30 @@ unsafe fn pairs512_i8(x: __m512i) -> __m512i {
 #[inline(always)]
 unsafe fn pairs512_u8(x: __m512i) -> __m512i {
     _mm512_maddubs_epi16(x, _mm512_set1_epi8(1))
+}
+
+/// The even bytes of `x` as `i16` (`pmaddubsw`: (1, 0) unsigned, `x` signed).
+#[inline(always)]
+unsafe fn evens512_i8(x: __m512i) -> __m512i {
+    _mm512_maddubs_epi16(_mm512_set1_epi16(1), x)
+}
+
+/// The odd bytes of `x` as `i16` (the high byte of each word, sign-extended).
+#[inline(always)]
+unsafe fn odds512_i8(x: __m512i) -> __m512i {
+    _mm512_srai_epi16::<8>(x)
+}
+
+/// The even bytes of `x` as `u16` (`pmaddubsw`: `x` unsigned, (1, 0) signed).
+#[inline(always)]
+unsafe fn evens512_u8(x: __m512i) -> __m512i {
+    _mm512_maddubs_epi16(x, _mm512_set1_epi16(1))
+}
+
+/// The odd bytes of `x` as `u16`.
+#[inline(always)]
+unsafe fn odds512_u8(x: __m512i) -> __m512i {
+    _mm512_srli_epi16::<8>(x)
 }
 
 // SAFETY: see the module documentation.
@@ -1146,7 +1162,8 @@ unsafe impl IntVector<i8> for __m512i {
         _mm512_cvtepi8_epi16,
         _mm512_cvtepi16_epi32,
         pairs512_i8,
-        128
+        evens512_i8,
+        odds512_i8
     );
 }
 
@@ -1253,7 +1270,8 @@ unsafe impl IntVector<u8> for __m512i {
         _mm512_cvtepu8_epi16,
         _mm512_cvtepu16_epi32,
         pairs512_u8,
-        0
+        evens512_u8,
+        odds512_u8
     );
 }
 
