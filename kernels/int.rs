@@ -1064,13 +1064,13 @@ fn nhwc_plan(channels: NonZeroUsize, lanes: usize) -> (NonZeroUsize, usize) {
 unsafe fn nhwc_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut IntOut<'_, T>) {
     let (c, s) = (dims.channels.get(), dims.spatial.get());
     let (k, w) = nhwc_plan(dims.channels, V::LANES);
-    // Few, aligned rows of whole vectors of a likely cached input (the CNN heads): straight
-    // to the output, see `nhwc_words`.
+    // Few, aligned rows of whole vectors in images of at most `CACHED` bytes (the CNN heads,
+    // token pooling): straight to the output, see `nhwc_words`.
     if V::WSUM_TILE > 0
         && k.get() == 1
         && c.is_multiple_of(V::LANES)
         && s <= V::LSUM_ROWS
-        && input.len().saturating_mul(size_of::<T>()) <= CACHED
+        && (c * s).saturating_mul(size_of::<T>()) <= CACHED
         && super::to_boundary(input.as_ptr(), V::LANES) == 0
     {
         // SAFETY: forwarded contract; the conditions just checked.
@@ -1096,9 +1096,9 @@ unsafe fn nhwc_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut I
     }
 }
 
-/// NHWC sums of inputs of at most [`CACHED`] bytes, on a vector boundary, whose rows are
-/// whole vectors and at most `LSUM_ROWS` (the CNN heads: 7x7 and 14x14 maps of hundreds or
-/// thousands of channels): tiles of vectors down all the rows in the word layout of the lane
+/// NHWC sums of inputs on a vector boundary whose rows are whole vectors, at most `LSUM_ROWS`
+/// of them in images of at most [`CACHED`] bytes (the CNN heads: 7x7 and 14x14 maps of
+/// hundreds or thousands of channels; token pooling: 128 tokens of 768): tiles of vectors down all the rows in the word layout of the lane
 /// sums ([`IntVector::wsum_load_add`]), each tile's exact sums written to a small stack buffer
 /// and emitted from there, where [`nhwc_sum_in`] zeroes a scratch row, adds each column's sums
 /// into it and emits from it (in a throwaway loop that cost 1x1280x7x7 int8 sums about 10
@@ -1107,7 +1107,9 @@ unsafe fn nhwc_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut I
 /// faster on 1280 and 2048 channels. On AVX-512, against the pair layout through the scratch
 /// row (median over 8 allocations of the input): int8 `avg` 1x1280x7x7 1.32x, 1x2048x7x7
 /// 1.28x, 1x512x14x14 1.32x, 768 channels x 128 rows 1.44x, 1x1024x14x14 1.19x; `sum`
-/// 1.28-1.47x. On AVX2 the same in tiles of 4 was level (0.9-1.1x), so AVX2 keeps the pair
+/// 1.28-1.47x. Larger inputs of such images, from memory: 32x128x768 1.15x, 64x2048x7x7
+/// 1.13x, 16x512x14x14 1.14x, 8x1024x14x14 1.26x (there the scratch row took groups of 16
+/// rows). On AVX2 the same in tiles of 4 was level (0.9-1.1x), so AVX2 keeps the pair
 /// layout.
 ///
 /// # Safety
