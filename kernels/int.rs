@@ -1064,12 +1064,11 @@ fn nhwc_plan(channels: NonZeroUsize, lanes: usize) -> (NonZeroUsize, usize) {
 unsafe fn nhwc_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut IntOut<'_, T>) {
     let (c, s) = (dims.channels.get(), dims.spatial.get());
     let (k, w) = nhwc_plan(dims.channels, V::LANES);
-    // Few, aligned rows of whole vectors in images of at most `CACHED` bytes (the CNN heads,
-    // token pooling): straight to the output, see `nhwc_words`.
+    // Aligned rows of whole vectors that fill images of at most `CACHED` bytes: see
+    // `nhwc_words`.
     if V::WSUM_TILE > 0
-        && k.get() == 1
-        && c.is_multiple_of(V::LANES)
-        && s <= V::LSUM_ROWS
+        && w.is_multiple_of(V::LANES)
+        && s.is_multiple_of(k.get())
         && (c * s).saturating_mul(size_of::<T>()) <= CACHED
         && super::to_boundary(input.as_ptr(), V::LANES) == 0
     {
@@ -1096,31 +1095,38 @@ unsafe fn nhwc_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut I
     }
 }
 
-/// NHWC sums of inputs on a vector boundary whose rows are whole vectors, at most `LSUM_ROWS`
-/// of them in images of at most [`CACHED`] bytes (the CNN heads: 7x7 and 14x14 maps of
-/// hundreds or thousands of channels; token pooling: 128 tokens of 768): tiles of vectors down all the rows in the word layout of the lane
-/// sums ([`IntVector::wsum_load_add`]), each tile's exact sums written to a small stack buffer
-/// and emitted from there, where [`nhwc_sum_in`] zeroes a scratch row, adds each column's sums
-/// into it and emits from it (in a throwaway loop that cost 1x1280x7x7 int8 sums about 10
-/// points of the probe). Tiles of 8 vectors only for rows of at most 8 (one tile then reads
-/// the rows as one stream: 1x512x14x14); longer rows in tiles of 4, which were 1.07-1.1x
-/// faster on 1280 and 2048 channels. On AVX-512, against the pair layout through the scratch
-/// row (median over 8 allocations of the input): int8 `avg` 1x1280x7x7 1.32x, 1x2048x7x7
-/// 1.28x, 1x512x14x14 1.32x, 768 channels x 128 rows 1.44x, 1x1024x14x14 1.19x; `sum`
-/// 1.28-1.47x. Larger inputs of such images, from memory: 32x128x768 1.15x, 64x2048x7x7
-/// 1.13x, 16x512x14x14 1.14x, 8x1024x14x14 1.26x (there the scratch row took groups of 16
-/// rows). On AVX2 the same in tiles of 4 was level (0.9-1.1x), so AVX2 keeps the pair
-/// layout.
+/// NHWC sums of inputs on a vector boundary in images of at most [`CACHED`] bytes whose rows
+/// (of [`nhwc_plan`]: one position, or several of few channels) are whole vectors and fill
+/// the image (the CNN heads; token pooling; 64 or 256 channels, several positions per row;
+/// 3-channel images, 128 positions per row): tiles of vectors down the rows in groups of
+/// `LSUM_ROWS` in the word layout of the lane sums ([`IntVector::wsum_load_add`]), each
+/// group's exact sums written (then added) to a small stack buffer and emitted from there,
+/// where [`nhwc_sum_in`] zeroes a scratch row, adds each column's sums into it and emits from
+/// it (in a throwaway loop that cost 1x1280x7x7 int8 sums about 10 points of the probe).
+/// Rows of at most 8 vectors in one tile (the rows then read as one stream); longer rows in
+/// tiles of 4, which were 1.07-1.1x faster than tiles of 8 on 1280 and 2048 channels. On
+/// AVX-512, against the pair layout through the scratch row (median over 8 allocations of the
+/// input): int8 `avg` 1x1280x7x7 1.32x, 1x2048x7x7 1.28x, 1x512x14x14 1.32x, 768 channels x
+/// 128 rows 1.44x, 1x1024x14x14 1.19x; `sum` 1.28-1.47x. Larger inputs of such images, from
+/// memory: 32x128x768 1.15x, 64x2048x7x7 1.13x, 16x512x14x14 1.14x, 8x1024x14x14 1.26x (there
+/// the scratch row took groups of 16 rows). Several positions per row (median over 3-6
+/// allocations): 1x64x112x112 1.3x (69% of the probe before, 90% after), 1x3x224x224 1.21x
+/// (67%, 81%), 8x256x56x56 1.19x (80%, 95%). On AVX2 the heads in tiles of 4 were level
+/// (0.9-1.1x), so AVX2 keeps the pair layout.
 ///
 /// # Safety
-/// As for [`kernel`]; besides, the input starts on a vector boundary, `channels` is a multiple
-/// of `LANES` and `spatial <= LSUM_ROWS`.
+/// As for [`kernel`]; besides, the rows of [`nhwc_plan`] are whole vectors and their positions
+/// divide `spatial` (the input's start need not be aligned for soundness, only for speed).
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn nhwc_words<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut IntOut<'_, T>) {
     let (c, s, l) = (dims.channels.get(), dims.spatial.get(), V::LANES);
-    let full = c / l;
+    let (k, w) = nhwc_plan(dims.channels, l);
+    let k = k.get();
+    let (rows, full) = (s / k, w / l);
+    let g = V::LSUM_ROWS.max(1);
     let base = input.as_ptr();
-    // Up to 8 vectors of up to 64 lanes; only what a tile writes is read.
+    // Up to 8 vectors of up to 64 lanes (a tile, or with `k > 1` the whole plan row of at most
+    // `PLAN_ROW` lanes); only what the tiles write is read.
     let mut tmp = [MaybeUninit::<i32>::uninit(); 512];
     let dst = tmp.as_mut_ptr().cast::<i32>();
     let mut next = 0;
@@ -1128,33 +1134,54 @@ unsafe fn nhwc_words<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut
         let image = b * c * s;
         let mut v = 0;
         while v < full {
-            // SAFETY: the tile's `n` vectors of each of the `s` rows are inside the image
-            // (`v + n <= full`); `tmp` holds `n * LANES <= 512` lanes.
-            let n = unsafe {
-                let p = base.add(image + v * l);
-                if V::WSUM_TILE >= 8 && full <= 8 && v + 8 <= full && 8 * l <= tmp.len() {
-                    word_tile::<T, V, 8>(p, c, s, dst)
-                } else if v + 4 <= full && 4 * l <= tmp.len() {
-                    word_tile::<T, V, 4>(p, c, s, dst)
-                } else if v + 2 <= full {
-                    word_tile::<T, V, 2>(p, c, s, dst)
-                } else {
-                    word_tile::<T, V, 1>(p, c, s, dst)
+            // The tile's vectors (all of a row of at most 8), where they go in `tmp`.
+            let n = if full <= 8 { full } else { (full - v).min(4) };
+            let at = if k > 1 { v * l } else { 0 };
+            let mut r0 = 0;
+            while r0 < rows {
+                let gr = (rows - r0).min(g);
+                // SAFETY: the tile's `n` vectors of rows `r0..r0 + gr` are inside the image
+                // (`v + n <= full`, `rows * w <= c * s`); `tmp` holds `at + n * LANES <= 512`
+                // lanes (`w <= PLAN_ROW` with `k > 1`, `n <= 8` and `LANES <= 64` else).
+                unsafe {
+                    let p = base.add(image + r0 * w + v * l);
+                    let d = dst.add(at);
+                    let add = r0 > 0;
+                    match n {
+                        8 => word_tile::<T, V, 8>(p, w, gr, d, add),
+                        7 => word_tile::<T, V, 7>(p, w, gr, d, add),
+                        6 => word_tile::<T, V, 6>(p, w, gr, d, add),
+                        5 => word_tile::<T, V, 5>(p, w, gr, d, add),
+                        4 => word_tile::<T, V, 4>(p, w, gr, d, add),
+                        3 => word_tile::<T, V, 3>(p, w, gr, d, add),
+                        2 => word_tile::<T, V, 2>(p, w, gr, d, add),
+                        _ => word_tile::<T, V, 1>(p, w, gr, d, add),
+                    }
                 }
-            };
-            let width = (n * l).min(tmp.len());
-            // SAFETY: `word_tile` wrote the first `n * LANES` lanes; `MaybeUninit<i32>` has the
-            // layout of `i32`.
-            let vals = unsafe { core::slice::from_raw_parts(dst, width) };
-            out.emit(next, vals);
-            next += width;
+                r0 += gr;
+            }
+            if k == 1 {
+                let width = (n * l).min(tmp.len());
+                // SAFETY: the tile wrote the first `n * LANES` lanes; `MaybeUninit<i32>` has
+                // the layout of `i32`.
+                let vals = unsafe { core::slice::from_raw_parts(dst, width) };
+                out.emit(next, vals);
+                next += width;
+            }
             v += n;
+        }
+        if k > 1 {
+            // SAFETY: the tiles wrote all `w <= 512` lanes.
+            let acc = unsafe { core::slice::from_raw_parts_mut(dst, w.min(tmp.len())) };
+            fold_blocks(acc, c, k, i32::wrapping_add);
+            out.emit(next, acc.get(..c).unwrap_or(&[]));
+            next += c;
         }
     }
 }
 
 /// The exact sums of `W` adjacent vectors at `p` down `rows` rows `stride` apart, in the word
-/// layout, written to `dst[0..W * LANES]`; returns `W`.
+/// layout, written to `dst[0..W * LANES]` (added to it, wrapping, with `add`).
 ///
 /// # Safety
 /// `p + r * stride .. + W * LANES` readable for every `r < rows`, `1 <= rows <= LSUM_ROWS`;
@@ -1165,7 +1192,8 @@ unsafe fn word_tile<T: Int, V: IntVector<T>, const W: usize>(
     stride: usize,
     rows: usize,
     dst: *mut i32,
-) -> usize {
+    add: bool,
+) {
     // SAFETY: the caller's ranges.
     unsafe {
         let mut a = [V::lsum_zero(); W];
@@ -1176,10 +1204,18 @@ unsafe fn word_tile<T: Int, V: IntVector<T>, const W: usize>(
             }
         }
         for (j, x) in a.into_iter().enumerate() {
-            V::wsum_store(x, dst.add(j * V::LANES));
+            let d = dst.add(j * V::LANES);
+            if add {
+                let mut part = [0i32; 64];
+                V::wsum_store(x, part.as_mut_ptr());
+                for (i, y) in part.iter().take(V::LANES).enumerate() {
+                    *d.add(i) = (*d.add(i)).wrapping_add(*y);
+                }
+            } else {
+                V::wsum_store(x, d);
+            }
         }
     }
-    W
 }
 
 /// [`nhwc_sum`] with a scratch row of `N` lanes, read in passes of `N`.

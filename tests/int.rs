@@ -301,41 +301,56 @@ fn nhwc_every_alignment_matches_scalar() {
     }
 }
 
-/// NHWC byte rows of whole vectors on a vector boundary, up to 256 of them (the CNN heads,
-/// which AVX-512 sums in tiles of vectors straight to the output): tiles of every width and
-/// the last ones narrower, 2 to 257 rows (257 takes the other path), the extreme values at the
-/// limit of the narrow lanes, batches of two, every path against Scalar. The input is placed
-/// on a 64-byte boundary and 32 bytes past one (the other path).
+/// NHWC byte rows of whole vectors on a vector boundary (the CNN heads, and narrower tensors
+/// whose positions make such rows, which AVX-512 sums in tiles of vectors straight to a small
+/// buffer, in groups of 256 rows): tiles of every width and the last ones narrower, 2 to
+/// 257 rows and far more, positions that do not fill the last row (the other path), the
+/// extreme values at the limit of the narrow lanes, batches of two, every path against
+/// Scalar. The input is placed on a 64-byte boundary and 32 bytes past one (the other path).
 #[test]
 fn nhwc_word_tiles_match_scalar() {
     fn check<T: TestInt>() {
-        for c in [320, 448, 1280, 1344, 2048] {
-            for s in [2, 3, 49, 196, 255, 256, 257] {
-                for batch in [1, 2] {
-                    let shape = Shape::new(batch, c, s);
-                    let n = shape.input_len().unwrap();
-                    for kind in 0..3 {
-                        let mut buf = values::<T>((c * 1000 + s * 3 + batch) as u64, n + 96);
-                        if kind > 0 {
-                            let v = T::from(if kind == 1 { T::MIN } else { T::MAX });
-                            buf.iter_mut().for_each(|x| *x = v);
-                        }
-                        let at = buf.as_ptr().align_offset(64);
-                        for offset in [at, at + 32] {
-                            let x = &buf[offset..offset + n];
-                            for op in [IntOp::Sum, IntOp::Avg] {
-                                let want = run(scalar(), op, x, shape, Layout::Nhwc).unwrap();
-                                for p in paths() {
-                                    let got = run(p, op, x, shape, Layout::Nhwc).unwrap();
-                                    assert_eq!(
-                                        got,
-                                        want,
-                                        "{:?} {op:?} {shape:?} {} kind {kind} offset {}",
-                                        p.isa(),
-                                        std::any::type_name::<T>(),
-                                        offset - at
-                                    );
-                                }
+        let heads = [320, 448, 1280, 1344, 2048]
+            .into_iter()
+            .flat_map(|c| [2, 3, 49, 196, 255, 256, 257].map(|s| (c, s)));
+        // Fewer channels: several positions per row of whole vectors (3 channels: 128
+        // positions, 64: 8, 96: 4, 256: 2), up to 256 such rows and more (groups of 256).
+        let narrow = [
+            (3, 50176),
+            (3, 4096),
+            (3, 4100),
+            (64, 12544),
+            (64, 2056),
+            (64, 2048),
+            (96, 1024),
+            (256, 3136),
+            (256, 514),
+        ];
+        for (c, s) in heads.chain(narrow) {
+            for batch in [1, 2] {
+                let shape = Shape::new(batch, c, s);
+                let n = shape.input_len().unwrap();
+                for kind in 0..3 {
+                    let mut buf = values::<T>((c * 1000 + s * 3 + batch) as u64, n + 96);
+                    if kind > 0 {
+                        let v = T::from(if kind == 1 { T::MIN } else { T::MAX });
+                        buf.iter_mut().for_each(|x| *x = v);
+                    }
+                    let at = buf.as_ptr().align_offset(64);
+                    for offset in [at, at + 32] {
+                        let x = &buf[offset..offset + n];
+                        for op in [IntOp::Sum, IntOp::Avg] {
+                            let want = run(scalar(), op, x, shape, Layout::Nhwc).unwrap();
+                            for p in paths() {
+                                let got = run(p, op, x, shape, Layout::Nhwc).unwrap();
+                                assert_eq!(
+                                    got,
+                                    want,
+                                    "{:?} {op:?} {shape:?} {} kind {kind} offset {}",
+                                    p.isa(),
+                                    std::any::type_name::<T>(),
+                                    offset - at
+                                );
                             }
                         }
                     }
