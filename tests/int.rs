@@ -269,6 +269,18 @@ fn every_path_matches_scalar_on_small_shapes() {
     }
 }
 
+/// Every path against Scalar on the NHWC input `x`, for each of `ops` (`what` names the case).
+fn nhwc_paths_match<T: TestInt>(x: &[T], shape: Shape, ops: &[IntOp], what: &str) {
+    for &op in ops {
+        let want = run(scalar(), op, x, shape, Layout::Nhwc).unwrap();
+        for p in paths() {
+            let got = run(p, op, x, shape, Layout::Nhwc).unwrap();
+            let t = std::any::type_name::<T>();
+            assert_eq!(got, want, "{:?} {op:?} {shape:?} {t} {what}", p.isa());
+        }
+    }
+}
+
 /// NHWC inputs at every start offset (row strides of whole vectors, so every row has the same
 /// alignment; AVX2 sums two rows at a time), every path against Scalar.
 #[test]
@@ -279,19 +291,8 @@ fn nhwc_every_alignment_matches_scalar() {
         for offset in 0..64 {
             let buf = values::<T>((channels * 131 + spatial * 7 + offset) as u64, n + 64);
             let x = &buf[offset..offset + n];
-            for op in [IntOp::Sum, IntOp::Avg, IntOp::Max, IntOp::Min] {
-                let want = run(scalar(), op, x, shape, Layout::Nhwc).unwrap();
-                for p in paths() {
-                    let got = run(p, op, x, shape, Layout::Nhwc).unwrap();
-                    assert_eq!(
-                        got,
-                        want,
-                        "{:?} {op:?} {shape:?} {} offset {offset}",
-                        p.isa(),
-                        std::any::type_name::<T>()
-                    );
-                }
-            }
+            let ops = [IntOp::Sum, IntOp::Avg, IntOp::Max, IntOp::Min];
+            nhwc_paths_match(x, shape, &ops, &format!("offset {offset}"));
         }
     }
     for (channels, spatial) in [(64, 49), (128, 7), (32, 33), (96, 17), (1280, 3), (3, 100)] {
@@ -339,20 +340,8 @@ fn nhwc_word_tiles_match_scalar() {
                     let at = buf.as_ptr().align_offset(64);
                     for offset in [at, at + 32] {
                         let x = &buf[offset..offset + n];
-                        for op in [IntOp::Sum, IntOp::Avg] {
-                            let want = run(scalar(), op, x, shape, Layout::Nhwc).unwrap();
-                            for p in paths() {
-                                let got = run(p, op, x, shape, Layout::Nhwc).unwrap();
-                                assert_eq!(
-                                    got,
-                                    want,
-                                    "{:?} {op:?} {shape:?} {} kind {kind} offset {}",
-                                    p.isa(),
-                                    std::any::type_name::<T>(),
-                                    offset - at
-                                );
-                            }
-                        }
+                        let what = format!("kind {kind} offset {}", offset - at);
+                        nhwc_paths_match(x, shape, &[IntOp::Sum, IntOp::Avg], &what);
                     }
                 }
             }
