@@ -571,8 +571,8 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     }
 
     /// How many vectors across the NHWC rows [`nhwc_words`] sums at most at a time (`0`: the
-    /// path does not take it; AVX-512 bytes only). It reads through the `wsum_*` methods, a third layout of the lane
-    /// sums: an `Lsum` started by them goes only through them.
+    /// path does not take it; AVX-512 bytes only). It reads through the `wsum_*` methods, a
+    /// third layout of the lane sums: an `Lsum` started by them goes only through them.
     const WSUM_TILE: usize = 0;
     /// Adds the row of `LANES` values at `p` in the word layout: for byte types the low and
     /// the high bytes of each 16-bit word (the even and the odd channels) widened in place
