@@ -1484,11 +1484,12 @@ unsafe fn nhwc_op<V: Vector, R: Reduce>(
             // chunk), so that all other loads are aligned: a misaligned AVX-512 load touches
             // two cache lines. (Neither columns nor chunks change the results: each channel
             // is reduced on its own.)
-            let pages = if R::SUM {
-                V::NHWC_PAGES_SUM
-            } else {
-                V::NHWC_PAGES_EXT
-            };
+            let pages = dims.pages
+                && if R::SUM {
+                    V::NHWC_PAGES_SUM
+                } else {
+                    V::NHWC_PAGES_EXT
+                };
             let align = channels.is_multiple_of(V::LANES);
             let lead = if align { to_boundary(img, V::LANES) } else { 0 };
             if pages

@@ -17,6 +17,7 @@ macro_rules! entry_points {
                 isa: $isa,
                 f32_nchw: nchw,
                 f32_nhwc: nhwc,
+                nhwc_pages: true,
             };
 
         entry_points!(@int INT_KERNELS, false, [$vi8, $vu8, $vi16], $why $(, $feature)?);
@@ -113,6 +114,9 @@ pub(crate) struct Dims {
     pub(crate) batch: NonZeroUsize,
     pub(crate) channels: NonZeroUsize,
     pub(crate) spatial: NonZeroUsize,
+    /// Whether f32 NHWC inputs of whole 4 KiB rows may go by `generic::nhwc_pages` on paths
+    /// that have it (`Kernels::nhwc_pages`; unused by the integer kernels).
+    pub(crate) pages: bool,
 }
 
 /// A kernel entry point.
@@ -137,6 +141,10 @@ pub struct Kernels {
     isa: Isa,
     f32_nchw: F32Kernel,
     f32_nhwc: F32Kernel,
+    /// Whether the f32 NHWC kernel may read rows of whole pages by `generic::nhwc_pages` (where
+    /// the path has it, `Vector::NHWC_PAGES_SUM` / `_EXT`): the same code either way, chosen
+    /// per CPU (see `x86_64::for_isa`).
+    nhwc_pages: bool,
 }
 
 /// The integer kernels of one path, kept apart from [`Kernels`] so that a program (a firmware)
@@ -162,6 +170,7 @@ impl Kernels {
             batch,
             channels,
             spatial,
+            pages: self.nhwc_pages,
         };
         let kernel = match layout {
             Layout::Nchw => self.f32_nchw,
@@ -200,6 +209,7 @@ static SCALAR: Kernels = Kernels {
     isa: Isa::Scalar,
     f32_nchw: scalar::nchw,
     f32_nhwc: scalar::nhwc,
+    nhwc_pages: true,
 };
 
 /// The reference path's integer kernels.

@@ -40,7 +40,8 @@ pub(crate) unsafe trait Vector: Copy {
     /// groups of a few rows across 1024 channels at a time, each row read left to right,
     /// instead of columns or 32-row groups. Measured on x86 only (AMD Zen 5, median over 10
     /// allocations of 1×1024×7×7 and 1×2048×7×7 inputs: AVX-512 `avg` 1.15-1.25x, AVX2 and
-    /// SSE2 1.7x).
+    /// SSE2 1.7x). A path's `Kernels` may still turn it off for a CPU (`Dims::pages`: AVX-512
+    /// on an AMD Zen 4, whose column walks read these rows 1.17-1.28x faster).
     const NHWC_PAGES_SUM: bool = false;
     /// The same for max / min: AVX-512 1.08-1.1x; on AVX2 and SSE2, whose NaN checks make
     /// these compute-bound, 0.77-0.94x (their columns keep several states per vector).

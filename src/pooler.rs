@@ -365,6 +365,7 @@ fn int_call<'o, T: Int + Element, O>(
         batch,
         channels,
         spatial,
+        pages: true,
     };
     let input = task.input();
     let mut out = make(task.into_output(), spatial.get());

@@ -16,6 +16,16 @@ entry_points!(
     "avx512f,avx512bw,avx512dq"
 );
 
+/// The same kernels for CPUs on which f32 NHWC rows of whole pages read faster down columns
+/// than by `generic::nhwc_pages` (AMD Zen 4: see `x86_64::for_isa`). Only the choice differs,
+/// not the code, so not the results.
+pub(in crate::kernels) static KERNELS_COLUMNS: crate::kernels::Kernels = crate::kernels::Kernels {
+    isa: Isa::Avx512,
+    f32_nchw: nchw,
+    f32_nhwc: nhwc,
+    nhwc_pages: false,
+};
+
 /// The integer kernels for CPUs with AVX-512 VNNI as well (Ice Lake, Sapphire Rapids, Zen 4 and
 /// later).
 pub(super) mod vnni {

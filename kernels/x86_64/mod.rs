@@ -84,6 +84,13 @@ pub(super) fn for_isa(isa: Isa) -> Option<&'static Kernels> {
         // SSE2 is part of x86-64 itself.
         Isa::Sse2 => Some(&sse2::KERNELS),
         Isa::Avx2 if f & AVX2 != 0 => Some(&avx2::KERNELS),
+        // NHWC rows of whole pages (1024, 2048, ... channels): AVX-512 reads them by
+        // `generic::nhwc_pages` on the AMD Zen 5 it was made on (1.15-1.25x faster than its
+        // column walks there, median over 10 allocations of 1x1024x7x7 and 1x2048x7x7), but
+        // down columns like other channel counts on a Zen 4, where the column walks were
+        // 1.17-1.28x faster (median over 6-8 allocations, 1024 to 4096 channels, 36 to 196
+        // positions, `avg` and `max`). Not measured on Intel CPUs: they keep the pages.
+        Isa::Avx512 if f & AVX512 != 0 && f & COLUMNS != 0 => Some(&avx512::KERNELS_COLUMNS),
         Isa::Avx512 if f & AVX512 != 0 => Some(&avx512::KERNELS),
         _ => None,
     }
@@ -104,6 +111,11 @@ const AVX2: u8 = 2;
 const AVX512: u8 = 4;
 /// AVX-512 VNNI, on top of the AVX-512 path's features (for its integer kernels only).
 const VNNI: u8 = 8;
+/// A CPU whose AVX-512 path reads f32 NHWC rows of whole pages down columns
+/// ([`avx512::KERNELS_COLUMNS`]): AMD family 19h (Zen 4; Zen 3, the same family, has no
+/// AVX-512). The build flag `globalpool_flip_pages` inverts the choice, so that the tests can
+/// run the other one on any AVX-512 CPU.
+const COLUMNS: u8 = 16;
 
 /// Probe result, cached (0 = not probed yet). Load / store only; a race probes twice, harmlessly.
 static FEATURES: AtomicU8 = AtomicU8::new(0);
@@ -157,9 +169,16 @@ fn probe() -> u8 {
     // CPUID.7.0:ECX.AVX512_VNNI[bit 11]; the build flag `globalpool_no_vnni` hides it, so that
     // the tests can run the AVX-512 integer kernels without VNNI on a CPU that has it.
     let vnni = avx512 && has(leaf7.ecx, 11) && !cfg!(globalpool_no_vnni);
+    // Vendor "AuthenticAMD" (EBX, EDX, ECX of leaf 0) and family 0Fh + extended family 0Ah.
+    let leaf0 = __cpuid(0);
+    let amd = (leaf0.ebx, leaf0.edx, leaf0.ecx) == (0x6874_7541, 0x6974_6e65, 0x444d_4163);
+    let family = (leaf1.eax >> 8) & 0xF;
+    let zen4 = amd && family == 0xF && (leaf1.eax >> 20) & 0xFF == 0x0A;
+    let columns = avx512 && (zen4 != cfg!(globalpool_flip_pages));
     (if avx2 { AVX2 } else { 0 })
         | (if avx512 { AVX512 } else { 0 })
         | (if vnni { VNNI } else { 0 })
+        | (if columns { COLUMNS } else { 0 })
 }
 
 /// XCR0, the OS-enabled state components.
@@ -197,6 +216,10 @@ fn probe() -> u8 {
         not(globalpool_no_vnni)
     )) {
         VNNI
+    } else {
+        0
+    }) | (if cfg!(globalpool_flip_pages) {
+        COLUMNS
     } else {
         0
     })
