@@ -1735,6 +1735,9 @@ unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
     // stay inside those and read what earlier groups or blocks wrote (see `Phase`).
     unsafe {
         let t = R::tile::<V>();
+        // A sum over rows of exactly two tiles (256 channels on AVX-512) takes them as one tile
+        // of the whole row, so that each group reads its rows strictly left to right.
+        let wide = V::WIDE_SUM_TILE && R::SUM && lead == 0 && width == 2 * t * V::LANES;
         let mut start = 0;
         while start < rows {
             let m = (rows - start).min(NHWC_TILE_BLOCK);
@@ -1755,6 +1758,9 @@ unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
                 if lead > 0 && lead < width {
                     nhwc_group::<V, R>(base, stride, g, bufs, 1, lead, phase);
                     c = lead;
+                }
+                if wide {
+                    c = nhwc_tiles::<V, R>(base, stride, g, bufs, width, c, 2 * t, phase);
                 }
                 c = nhwc_tiles::<V, R>(base, stride, g, bufs, width, c, t, phase);
                 c = nhwc_tiles::<V, R>(base, stride, g, bufs, width, c, t / 2, phase);

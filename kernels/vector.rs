@@ -16,6 +16,9 @@ pub(crate) unsafe trait Vector: Copy {
     /// Twice the channel vectors per NHWC tile of the sum (which keeps `TILE / 2` independent
     /// column groups in registers, plus the loads).
     const TILE: usize;
+    /// Whether the NHWC sum of inputs larger than the L2 cache takes rows of exactly `TILE`
+    /// channel vectors as one tile (`generic::nhwc_chunk`) instead of two.
+    const WIDE_SUM_TILE: bool = false;
     /// Accumulators per NCHW row for max / min (at most 16; their order does not matter, so
     /// this is only a question of registers: see [`Vector::Ext`]).
     const EXT_ACCUMULATORS: usize;

@@ -87,6 +87,7 @@ unsafe fn extreme<const MAX: bool>(a: __m512, b: __m512) -> __m512 {
 unsafe impl Vector for __m512 {
     const LANES: usize = 16;
     const TILE: usize = 16;
+    const WIDE_SUM_TILE: bool = true;
     const EXT_ACCUMULATORS: usize = 4;
     // Seven: each state's NaN mask is the write mask of its compare, and only k1-k7 can be
     // one (with eight states the masks went through the stack; 8-vector tiles of pairs gained
