@@ -477,8 +477,8 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
     // and 225 values 1.12-1.21x, 16x16 the same either way; so max / min stream rows of 4 to
     // 11 vectors (not measured without it on the Zen 5). Rows that all start on a vector
     // boundary (whole vectors, the input aligned) have no misaligned load to save, and go from
-    // their starts: on an AMD Zen 4 (EPYC 9004), 1024 rows of 48 to 192 values, `max`
-    // 1.02-1.55x (8x8 maps 1.55x), `avg` 1.0-1.11x.
+    // their starts: on an AMD Zen 4 (EPYC 9004), 1024 rows of 48 to 176 values, `max`
+    // 1.03-1.61x (8x8 maps 1.54-1.61x), `avg` 1.0-1.12x.
     // Where the input starts, in values past a vector boundary.
     let s0 = (input as usize / size_of::<f32>()) % lanes;
     let stream = V::STREAM_ROWS

@@ -256,8 +256,9 @@ fn page_stride_nhwc_rows_match_scalar_bitwise() {
 
 /// NCHW inputs of short rows between 64 KiB and 1 MiB, which the AVX-512 path reads as the
 /// aligned vectors the rows overlap (rows of 49, 65, 81, 97 or 196 values a whole group of rows
-/// at once; rows of whole vectors from an aligned start from their starts), at every alignment, with whole and partial groups of rows, special values, and rows
-/// of zeros of either sign (a sum of only `-0.0` is `-0.0`).
+/// at once; rows of whole vectors from an aligned start from their starts), at every alignment,
+/// with whole and partial groups of rows, special values, and rows of zeros of either sign (a
+/// sum of only `-0.0` is `-0.0`).
 #[test]
 fn cached_short_nchw_rows_match_scalar_bitwise() {
     for len in [48, 49, 50, 52, 64, 65, 81, 97, 113, 128, 196, 255] {
