@@ -160,6 +160,16 @@ pub(crate) trait Reduce {
         // SAFETY: the caller's obligations are passed on.
         unsafe { Self::vec(a, b) }
     }
+    /// `acc` after checking `x` and `y` (see [`Vector::ext_check`]); for the sum, where it is
+    /// not used, [`Reduce::step_pair`].
+    ///
+    /// # Safety
+    /// As for every [`Vector`] method.
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    unsafe fn check<V: Vector>(acc: Self::Acc<V>, x: V, y: V) -> Self::Acc<V> {
+        // SAFETY: the caller's obligations are passed on.
+        unsafe { Self::step_pair(acc, x, y) }
+    }
     /// Scalar combination, the same operation as [`Reduce::vec`] on one lane.
     fn scalar(a: f32, b: f32) -> f32;
 }
@@ -300,6 +310,11 @@ impl<const MAX: bool> Reduce for Ext<MAX> {
     unsafe fn vec_plain<V: Vector>(a: V, b: V) -> V {
         // SAFETY: see above the `Add` impl.
         unsafe { V::ext_plain::<MAX>(a, b) }
+    }
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    unsafe fn check<V: Vector>(acc: V::Ext, x: V, y: V) -> V::Ext {
+        // SAFETY: see above the `Add` impl.
+        unsafe { V::ext_check::<MAX>(acc, x, y) }
     }
 }
 
@@ -1738,6 +1753,9 @@ unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
         // A sum over rows of exactly two tiles (256 channels on AVX-512) takes them as one tile
         // of the whole row, so that each group reads its rows strictly left to right.
         let wide = V::WIDE_SUM_TILE && R::SUM && lead == 0 && width == 2 * t * V::LANES;
+        // Max / min over rows of exactly `WIDE_EXT` vectors likewise, as plain states with
+        // shared NaN checks (a group that saw a NaN is redone by the tiles below).
+        let wide_ext = V::WIDE_EXT_TILE && !R::SUM && lead == 0 && width == WIDE_EXT * V::LANES;
         let mut start = 0;
         while start < rows {
             let m = (rows - start).min(NHWC_TILE_BLOCK);
@@ -1758,6 +1776,9 @@ unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
                 if lead > 0 && lead < width {
                     nhwc_group::<V, R>(base, stride, g, bufs, 1, lead, phase);
                     c = lead;
+                }
+                if wide_ext && nhwc_group_plain::<V, R>(base, stride, g, bufs, phase) {
+                    c = width;
                 }
                 if wide {
                     c = nhwc_tiles::<V, R>(base, stride, g, bufs, width, c, 2 * t, phase);
@@ -2097,6 +2118,100 @@ unsafe fn nhwc_group<V: Vector, R: Reduce>(
             } else {
                 store_n(R::value(a), p, partial);
             }
+        }
+    }
+}
+
+/// Channel vectors of a wide max / min tile (see [`nhwc_group_plain`]).
+const WIDE_EXT: usize = 16;
+
+/// [`nhwc_group`] for max / min over `WIDE_EXT` channel vectors (`Vector::WIDE_EXT_TILE`):
+/// each vector's state is a plain [`Reduce::vec_plain`] value, and four shared states only
+/// check the rows for NaNs ([`Reduce::check`]), so the whole row fits the registers. Returns
+/// `false`, having written nothing, when the group (or the block's partials it resumes) holds
+/// a NaN: the caller then redoes the group with the exact states. Otherwise the results are
+/// those of [`nhwc_group`]: without NaNs the plain values are exact.
+///
+/// # Safety
+/// As for [`nhwc_group`] with `count == WIDE_EXT`, `partial == 0`.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn nhwc_group_plain<V: Vector, R: Reduce>(
+    col: *const f32,
+    stride: usize,
+    g: usize,
+    (out, err, part): Bufs,
+    phase: Phase,
+) -> bool {
+    let lanes = V::LANES;
+    if g == 0 {
+        return true;
+    }
+    // SAFETY: (for this whole block) every access is at `t * LANES` (`t < WIDE_EXT`) of a row
+    // `s < g` or of `out` / `err` / `part`, reading or writing `LANES` values, and reads only
+    // what `phase` says was written.
+    unsafe {
+        let mut s = [V::splat(R::IDENTITY); WIDE_EXT];
+        let mut chk = [R::init::<V>(); 4];
+        // As in `nhwc_group` (`col + stride` may point past the input: never dereferenced
+        // then).
+        let (first, q) = if phase.fresh {
+            (col, col.wrapping_add(stride))
+        } else {
+            (part.cast_const(), col)
+        };
+        let rows = if phase.fresh { g - 1 } else { g };
+        // Each row read left to right on its own, its vectors checked in pairs (a check needs
+        // no particular lanes). Rows whose vectors go in pairs across two rows were 1.5x slower
+        // from the L3 cache on an AMD Zen 4: its prefetchers want each row in order.
+        plain_row::<V, R>(&mut s, &mut chk, first);
+        for r in 0..rows {
+            plain_row::<V, R>(&mut s, &mut chk, q.add(r * stride));
+        }
+        let [c0, c1, c2, c3] = chk;
+        let all = R::merge::<V>(R::merge::<V>(c0, c1), R::merge::<V>(c2, c3));
+        if R::value_split::<V>(all).1 {
+            return false;
+        }
+        let tail = V::tail(1, R::IDENTITY);
+        for (t, &v) in s.iter().enumerate() {
+            let (o, e, p) = (out.add(t * lanes), err.add(t * lanes), part.add(t * lanes));
+            if phase.close {
+                close_block::<V, R>(v, o, e, phase.first_block, 0, tail);
+            } else {
+                v.store(p);
+            }
+        }
+        true
+    }
+}
+
+/// One row of [`nhwc_group_plain`]: `WIDE_EXT` vectors from `q` into the plain states `s`,
+/// checked in pairs into `chk`.
+///
+/// # Safety
+/// `q..q + WIDE_EXT * LANES` readable.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn plain_row<V: Vector, R: Reduce>(
+    s: &mut [V; WIDE_EXT],
+    chk: &mut [R::Acc<V>; 4],
+    q: *const f32,
+) {
+    let lanes = V::LANES;
+    let mut o = 0;
+    let (halves, _) = s.as_chunks_mut::<8>();
+    for half in halves {
+        let (pairs, _) = half.as_chunks_mut::<2>();
+        for ([a, b], c) in pairs.iter_mut().zip(chk.iter_mut()) {
+            // SAFETY: vectors `o / LANES` and the next (`< WIDE_EXT`) are inside the caller's
+            // range.
+            unsafe {
+                let x = V::load(q.add(o));
+                let y = V::load(q.add(o + lanes));
+                *a = R::vec_plain(*a, x);
+                *b = R::vec_plain(*b, y);
+                *c = R::check(*c, x, y);
+            }
+            o += 2 * lanes;
         }
     }
 }

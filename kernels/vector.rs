@@ -19,6 +19,10 @@ pub(crate) unsafe trait Vector: Copy {
     /// Whether the NHWC sum of inputs larger than the L2 cache takes rows of exactly `TILE`
     /// channel vectors as one tile (`generic::nhwc_chunk`) instead of two.
     const WIDE_SUM_TILE: bool = false;
+    /// Whether NHWC max / min over inputs larger than the L2 cache take rows of exactly
+    /// `generic::WIDE_EXT` channel vectors as one tile of plain [`Vector::ext_plain`] states
+    /// whose NaN checks ([`Vector::ext_check`]) are shared, instead of tiles of `EXT_TILE`.
+    const WIDE_EXT_TILE: bool = false;
     /// Accumulators per NCHW row for max / min (at most 16; their order does not matter, so
     /// this is only a question of registers: see [`Vector::Ext`]).
     const EXT_ACCUMULATORS: usize;
@@ -257,6 +261,14 @@ pub(crate) unsafe trait Vector: Copy {
     unsafe fn ext_start_pair<const MAX: bool>(x: Self, y: Self) -> Self::Ext {
         // SAFETY: the trait's contract, passed on.
         unsafe { Self::ext_step_pair::<MAX>(Self::ext_init::<MAX>(), x, y) }
+    }
+    /// `acc` after checking `x` and `y` for NaNs, its value aside: a state used only for
+    /// [`Vector::ext_split`]'s `nan`, shared by plain ([`Vector::ext_plain`]) states of several
+    /// lanes. The default steps both in.
+    #[inline(always)]
+    unsafe fn ext_check<const MAX: bool>(acc: Self::Ext, x: Self, y: Self) -> Self::Ext {
+        // SAFETY: the trait's contract, passed on.
+        unsafe { Self::ext_step_pair::<MAX>(acc, x, y) }
     }
     /// Combines two states.
     unsafe fn ext_merge<const MAX: bool>(a: Self::Ext, b: Self::Ext) -> Self::Ext;
