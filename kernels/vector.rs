@@ -19,9 +19,9 @@ pub(crate) unsafe trait Vector: Copy {
     /// Whether the NHWC sum of inputs larger than the L2 cache takes rows of exactly `TILE`
     /// channel vectors as one tile (`generic::nhwc_chunk`) instead of two.
     const WIDE_SUM_TILE: bool = false;
-    /// Whether NHWC max / min over inputs larger than the L2 cache take rows of exactly
-    /// `generic::WIDE_EXT` channel vectors as one tile of plain [`Vector::ext_plain`] states
-    /// whose NaN checks ([`Vector::ext_check`]) are shared, instead of tiles of `EXT_TILE`.
+    /// Whether NHWC max / min over inputs larger than the L2 cache take rows of an even number
+    /// of channel vectors, at most 16, as one tile of plain [`Vector::ext_plain`] states whose
+    /// NaN checks ([`Vector::ext_check`]) are shared, instead of tiles of `EXT_TILE`.
     const WIDE_EXT_TILE: bool = false;
     /// Accumulators per NCHW row for max / min (at most 16; their order does not matter, so
     /// this is only a question of registers: see [`Vector::Ext`]).

@@ -296,57 +296,60 @@ fn mid_size_nhwc_inputs_match_scalar_bitwise() {
     }
 }
 
-/// AVX-512 max / min over rows of exactly 256 channels past the L2 cache, on a 64-byte
-/// boundary: plain states with shared NaN checks, and a 32-row group that holds a NaN redone
-/// with the exact states. Without NaNs (signed zeros, infinities, subnormals, ±f32::MAX: the
-/// plain states must order them exactly), then with a quiet or signalling NaN in the first,
-/// a middle or the last row of a group, one at a time and all together.
+/// AVX-512 max / min over rows of an even number of channel vectors up to 16 (here 32 to 256
+/// channels) past the L2 cache, on a 64-byte boundary: plain states with shared NaN checks, and
+/// a 32-row group that holds a NaN redone with the exact states. Without NaNs (signed zeros,
+/// infinities, subnormals, ±f32::MAX: the plain states must order them exactly), then with a
+/// quiet or signalling NaN in the first, a middle or the last row of a group, one at a time
+/// and all together.
 #[test]
 fn wide_nhwc_extremes_match_scalar_bitwise() {
-    let (c, s) = (256, 1100);
-    let shape = Shape::new(1, c, s);
-    let mut x = values(99, c * s + 16, 0);
-    let a = x.as_ptr().align_offset(64);
-    let img = &mut x[a..a + c * s];
-    // Specials without NaNs: channels 0-15 only signed zeros, the others 3 per mille.
-    let mut rng = common::Rng(5);
-    for (i, v) in img.iter_mut().enumerate() {
-        if i % c < 16 {
-            *v = if rng.below(2) == 0 { 0.0 } else { -0.0 };
-        } else if rng.below(1000) < 3 {
-            *v = match rng.below(6) {
-                0 => f32::INFINITY,
-                1 => f32::NEG_INFINITY,
-                2 => f32::from_bits(rng.next_u64() as u32 & 0x807F_FFFF),
-                3 => f32::MAX,
-                4 => f32::MIN,
-                _ => -0.0,
-            };
+    for c in [256, 224, 96, 32] {
+        let s = ((1 << 20) / (4 * c) + 100).max(1100);
+        let shape = Shape::new(1, c, s);
+        let mut x = values(99, c * s + 16, 0);
+        let a = x.as_ptr().align_offset(64);
+        let img = &mut x[a..a + c * s];
+        // Specials without NaNs: channels 0-15 only signed zeros, the others 3 per mille.
+        let mut rng = common::Rng(5);
+        for (i, v) in img.iter_mut().enumerate() {
+            if i % c < 16 {
+                *v = if rng.below(2) == 0 { 0.0 } else { -0.0 };
+            } else if rng.below(1000) < 3 {
+                *v = match rng.below(6) {
+                    0 => f32::INFINITY,
+                    1 => f32::NEG_INFINITY,
+                    2 => f32::from_bits(rng.next_u64() as u32 & 0x807F_FFFF),
+                    3 => f32::MAX,
+                    4 => f32::MIN,
+                    _ => -0.0,
+                };
+            }
         }
-    }
-    // Channel 3 all -0.0 but one +0.0, channel 4 all +0.0 but one -0.0.
-    for r in 0..s {
-        img[r * c + 3] = -0.0;
-        img[r * c + 4] = 0.0;
-    }
-    img[517 * c + 3] = 0.0;
-    img[30 * c + 4] = -0.0;
-    compare_all(img, shape).unwrap();
-    let nans = [
-        (64, 5, f32::NAN),
-        (500, 255, f32::from_bits(0xFF80_0001)),
-        (1099, 128, -f32::NAN),
-    ];
-    for &(r, ch, nan) in &nans {
-        let keep = img[r * c + ch];
-        img[r * c + ch] = nan;
+        // Channel 3 all -0.0 but one +0.0, channel 4 all +0.0 but one -0.0.
+        for r in 0..s {
+            img[r * c + 3] = -0.0;
+            img[r * c + 4] = 0.0;
+        }
+        img[517 * c + 3] = 0.0;
+        img[30 * c + 4] = -0.0;
         compare_all(img, shape).unwrap();
-        img[r * c + ch] = keep;
+        let nans = [
+            (64, 5, f32::NAN),
+            (500, c - 1, f32::from_bits(0xFF80_0001)),
+            (s - 1, c / 2, -f32::NAN),
+        ];
+        for &(r, ch, nan) in &nans {
+            let keep = img[r * c + ch];
+            img[r * c + ch] = nan;
+            compare_all(img, shape).unwrap();
+            img[r * c + ch] = keep;
+        }
+        for &(r, ch, nan) in &nans {
+            img[r * c + ch] = nan;
+        }
+        compare_all(img, shape).unwrap();
     }
-    for &(r, ch, nan) in &nans {
-        img[r * c + ch] = nan;
-    }
-    compare_all(img, shape).unwrap();
 }
 
 /// NHWC inputs over 64 MiB, which the grouping paths read one row per group (the order stays
