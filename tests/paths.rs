@@ -285,12 +285,18 @@ fn cached_short_nchw_rows_match_scalar_bitwise() {
 /// a vector boundary.
 #[test]
 fn mid_size_nhwc_inputs_match_scalar_bitwise() {
-    for (c, s) in [(72, 3700), (1040, 300), (256, 1100)] {
+    for (c, s) in [
+        (72, 3700),
+        (1040, 300),
+        (256, 1100),
+        (96, 2800),
+        (224, 1200),
+    ] {
         assert!(c * s * 4 > 1 << 20);
         let x = values((c * s) as u64, c * s + 16, 40);
         compare_all(&x[..c * s], Shape::new(1, c, s)).unwrap();
         compare_all(&x[1..=c * s], Shape::new(1, c, s)).unwrap();
-        // On a 64-byte boundary: AVX-512 sums rows of 256 channels as one tile.
+        // On a 64-byte boundary: AVX-512 sums rows of 96, 224 and 256 channels as one tile.
         let a = x.as_ptr().align_offset(64);
         compare_all(&x[a..a + c * s], Shape::new(1, c, s)).unwrap();
     }
