@@ -1103,8 +1103,11 @@ unsafe fn nhwc_sum<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut I
 /// group's exact sums written (then added) to a small stack buffer and emitted from there,
 /// where [`nhwc_sum_in`] zeroes a scratch row, adds each column's sums into it and emits from
 /// it (in a throwaway loop that cost 1x1280x7x7 int8 sums about 10 points of the probe).
-/// Rows of at most 8 vectors in one tile (the rows then read as one stream); longer rows in
-/// tiles of 4, which were 1.07-1.1x faster than tiles of 8 on 1280 and 2048 channels. On
+/// Rows of at most 12 vectors in one tile (the rows then read as one stream: on an AMD Zen 4,
+/// 768 channels x 128 rows as one tile of 12 instead of three of 4 were 1.07x faster, 32 such
+/// images from memory 1.19x, 640 channels x 196 rows 1.06x); longer rows in tiles of 4, which
+/// were 1.07-1.1x faster than tiles of 8 on 1280 and 2048 channels (tiles of at most 12 of
+/// about equal width were level with them on the Zen 4: 0.98-1.03x). On
 /// AVX-512, against the pair layout through the scratch row (median over 8 allocations of the
 /// input): int8 `avg` 1x1280x7x7 1.32x, 1x2048x7x7 1.28x, 1x512x14x14 1.32x, 768 channels x
 /// 128 rows 1.44x, 1x1024x14x14 1.19x; `sum` 1.28-1.47x. Larger inputs of such images, from
@@ -1125,29 +1128,37 @@ unsafe fn nhwc_words<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut
     let (rows, full) = (s / k, w / l);
     let g = V::LSUM_ROWS.max(1);
     let base = input.as_ptr();
-    // Up to 8 vectors of up to 64 lanes (a tile, or with `k > 1` the whole plan row of at most
+    // Up to 12 vectors of up to 64 lanes (a tile, or with `k > 1` the whole plan row of at most
     // `PLAN_ROW` lanes); only what the tiles write is read.
-    let mut tmp = [MaybeUninit::<i32>::uninit(); 512];
+    let mut tmp = [MaybeUninit::<i32>::uninit(); 768];
     let dst = tmp.as_mut_ptr().cast::<i32>();
     let mut next = 0;
     for b in 0..dims.batch.get() {
         let image = b * c * s;
         let mut v = 0;
         while v < full {
-            // The tile's vectors (all of a row of at most 8), where they go in `tmp`.
-            let n = if full <= 8 { full } else { (full - v).min(4) };
+            // The tile's vectors (all of a row of at most 12), where they go in `tmp`.
+            let n = if full <= V::WSUM_TILE.min(12) {
+                full
+            } else {
+                (full - v).min(4)
+            };
             let at = if k > 1 { v * l } else { 0 };
             let mut r0 = 0;
             while r0 < rows {
                 let gr = (rows - r0).min(g);
                 // SAFETY: the tile's `n` vectors of rows `r0..r0 + gr` are inside the image
-                // (`v + n <= full`, `rows * w <= c * s`); `tmp` holds `at + n * LANES <= 512`
-                // lanes (`w <= PLAN_ROW` with `k > 1`, `n <= 8` and `LANES <= 64` else).
+                // (`v + n <= full`, `rows * w <= c * s`); `tmp` holds `at + n * LANES <= 768`
+                // lanes (`w <= PLAN_ROW` with `k > 1`, `n <= 12` and `LANES <= 64` else).
                 unsafe {
                     let p = base.add(image + r0 * w + v * l);
                     let d = dst.add(at);
                     let add = r0 > 0;
                     match n {
+                        12 => word_tile::<T, V, 12>(p, w, gr, d, add),
+                        11 => word_tile::<T, V, 11>(p, w, gr, d, add),
+                        10 => word_tile::<T, V, 10>(p, w, gr, d, add),
+                        9 => word_tile::<T, V, 9>(p, w, gr, d, add),
                         8 => word_tile::<T, V, 8>(p, w, gr, d, add),
                         7 => word_tile::<T, V, 7>(p, w, gr, d, add),
                         6 => word_tile::<T, V, 6>(p, w, gr, d, add),

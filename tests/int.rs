@@ -311,7 +311,7 @@ fn nhwc_every_alignment_matches_scalar() {
 #[test]
 fn nhwc_word_tiles_match_scalar() {
     fn check<T: TestInt>() {
-        let heads = [320, 448, 1280, 1344, 2048]
+        let heads = [320, 448, 640, 704, 768, 1280, 1344, 2048]
             .into_iter()
             .flat_map(|c| [2, 3, 49, 196, 255, 256, 257].map(|s| (c, s)));
         // Fewer channels: several positions per row of whole vectors (3 channels: 128

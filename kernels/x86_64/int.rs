@@ -993,7 +993,7 @@ macro_rules! lsum512_bytes {
         // sums, exact for up to 256 rows (as `u16` for `u8`). Two adds per 64 bytes, no
         // shuffle and no bias (1.07-1.3x faster than summing the words and the odd bytes with
         // a bias for `i8`, in a throwaway loop).
-        const WSUM_TILE: usize = 8;
+        const WSUM_TILE: usize = 12;
         #[inline(always)]
         unsafe fn wsum_load_add((e, o): Self::Lsum, p: *const $t) -> Self::Lsum {
             let v = Self::load(p);
