@@ -1750,20 +1750,21 @@ unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
     // stay inside those and read what earlier groups or blocks wrote (see `Phase`).
     unsafe {
         let t = R::tile::<V>();
-        // A sum over rows of exactly two tiles (256 channels on AVX-512) takes them as one tile
-        // of the whole row, so that each group reads its rows strictly left to right.
-        let wide = V::WIDE_SUM_TILE && R::SUM && lead == 0 && width == 2 * t * V::LANES;
-        // So do rows of 6, 10, 12 or 14 vectors (96-224 channels on AVX-512), which the tiles
-        // of t, t/2, ... take in two or three passes (AMD Zen 4: 56x56 maps 1.13-1.25x).
-        let wide_odd = V::WIDE_SUM_TILE
-            && R::SUM
-            && lead == 0
+        // A row of an even number of vectors, at most 16 (32-256 channels on AVX-512), goes as
+        // one tile of the whole row where the path says so (`Vector::WIDE_SUM_TILE`,
+        // `WIDE_EXT_TILE`), so that each group reads its rows strictly left to right (AMD
+        // Zen 4: sums of 256 channels 1.57-1.79x, of 96-224 1.13-1.25x; max of 32-256
+        // 1.05-1.94x; 512 channels as two tiles of 16 were slower). Max / min keep plain
+        // states with shared NaN checks there: a group that saw a NaN is redone by the tiles
+        // below (see `nhwc_group_plain`).
+        let whole = lead == 0
+            && (if R::SUM {
+                V::WIDE_SUM_TILE
+            } else {
+                V::WIDE_EXT_TILE
+            })
             && width.is_multiple_of(V::LANES)
-            && matches!(width / V::LANES, 6 | 10 | 12 | 14);
-        // Max / min over rows of an even number of vectors, at most 16, likewise, as plain
-        // states with shared NaN checks (a group that saw a NaN is redone by the tiles below).
-        // (AMD Zen 4: 32-256 channels 1.06-1.9x; 512 as two tiles of 16 0.91x.)
-        let wide_ext = V::WIDE_EXT_TILE && !R::SUM && lead == 0;
+            && matches!(width / V::LANES, 2 | 4 | 6 | 8 | 10 | 12 | 14 | 16);
         let mut start = 0;
         while start < rows {
             let m = (rows - start).min(NHWC_TILE_BLOCK);
@@ -1785,37 +1786,7 @@ unsafe fn nhwc_chunk<V: Vector, R: Reduce>(
                     nhwc_group::<V, R>(base, stride, g, bufs, 1, lead, phase);
                     c = lead;
                 }
-                if wide_ext {
-                    let plain = if width.is_multiple_of(V::LANES) {
-                        match width / V::LANES {
-                            2 => nhwc_group_plain::<V, R, 2>(base, stride, g, bufs, phase),
-                            4 => nhwc_group_plain::<V, R, 4>(base, stride, g, bufs, phase),
-                            6 => nhwc_group_plain::<V, R, 6>(base, stride, g, bufs, phase),
-                            8 => nhwc_group_plain::<V, R, 8>(base, stride, g, bufs, phase),
-                            10 => nhwc_group_plain::<V, R, 10>(base, stride, g, bufs, phase),
-                            12 => nhwc_group_plain::<V, R, 12>(base, stride, g, bufs, phase),
-                            14 => nhwc_group_plain::<V, R, 14>(base, stride, g, bufs, phase),
-                            16 => nhwc_group_plain::<V, R, 16>(base, stride, g, bufs, phase),
-                            _ => false,
-                        }
-                    } else {
-                        false
-                    };
-                    if plain {
-                        c = width;
-                    }
-                }
-                if wide {
-                    c = nhwc_tiles::<V, R>(base, stride, g, bufs, width, c, 2 * t, phase);
-                }
-                if wide_odd {
-                    match width / V::LANES {
-                        6 => nhwc_group::<V, R>(base, stride, g, bufs, 6, 0, phase),
-                        10 => nhwc_group::<V, R>(base, stride, g, bufs, 10, 0, phase),
-                        12 => nhwc_group::<V, R>(base, stride, g, bufs, 12, 0, phase),
-                        14 => nhwc_group::<V, R>(base, stride, g, bufs, 14, 0, phase),
-                        _ => {}
-                    }
+                if whole && row_tile::<V, R>(base, stride, g, bufs, phase, width / V::LANES) {
                     c = width;
                 }
                 c = nhwc_tiles::<V, R>(base, stride, g, bufs, width, c, t, phase);
@@ -2155,6 +2126,39 @@ unsafe fn nhwc_group<V: Vector, R: Reduce>(
             }
         }
     }
+}
+
+/// One group of a chunk whose row is `n` channel vectors (`n` even, at most 16) as one tile:
+/// the sum's states ([`nhwc_group`]) or max / min's plain ones ([`nhwc_group_plain`]), the
+/// count a constant in each arm. Returns whether the group was written (not when max / min
+/// saw a NaN, nor for another `n`).
+///
+/// # Safety
+/// As for [`nhwc_group`] with `count == n`, `partial == 0`.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn row_tile<V: Vector, R: Reduce>(
+    col: *const f32,
+    stride: usize,
+    g: usize,
+    bufs: Bufs,
+    phase: Phase,
+    n: usize,
+) -> bool {
+    macro_rules! arms {
+        ($($k:literal)*) => {
+            match n {
+                $($k => if R::SUM {
+                    nhwc_group::<V, R>(col, stride, g, bufs, $k, 0, phase);
+                    true
+                } else {
+                    nhwc_group_plain::<V, R, $k>(col, stride, g, bufs, phase)
+                },)*
+                _ => false,
+            }
+        };
+    }
+    // SAFETY: the caller's obligations, for `count == n`.
+    unsafe { arms!(2 4 6 8 10 12 14 16) }
 }
 
 /// [`nhwc_group`] for max / min over `N` channel vectors (`Vector::WIDE_EXT_TILE`; `N` even,

@@ -16,9 +16,9 @@ pub(crate) unsafe trait Vector: Copy {
     /// Twice the channel vectors per NHWC tile of the sum (which keeps `TILE / 2` independent
     /// column groups in registers, plus the loads).
     const TILE: usize;
-    /// Whether the NHWC sum of inputs larger than the L2 cache takes rows of exactly `TILE`
-    /// channel vectors as one tile (`generic::nhwc_chunk`) instead of two, and rows of 6, 10,
-    /// 12 or 14 vectors as one tile instead of two or three.
+    /// Whether the NHWC sum of inputs larger than the L2 cache takes rows of an even number of
+    /// channel vectors, at most 16, as one tile (`generic::nhwc_chunk`) instead of tiles of
+    /// `TILE / 2`, `TILE / 4`, ... (one pass over each group of rows, not two or three).
     const WIDE_SUM_TILE: bool = false;
     /// Whether NHWC max / min over inputs larger than the L2 cache take rows of an even number
     /// of channel vectors, at most 16, as one tile of plain [`Vector::ext_plain`] states whose

@@ -89,7 +89,7 @@ unsafe impl Vector for __m512 {
     const TILE: usize = 16;
     const WIDE_SUM_TILE: bool = true;
     // AMD Zen 4, A/B median over 4 allocations: `max` 8x256x56x56 1.46-1.94x (57% -> 83-88%
-    // of the probe), 32x256x56x56 (103 MB) 1.96x, 56x56 maps of 32-224 channels 1.06-1.2x,
+    // of the probe), 32x256x56x56 (103 MB) 1.96x, 56x56 maps of 32-224 channels 1.05-1.2x,
     // 1x64x112x112 1.11x. Rows of 512 channels as two such tiles were 0.91x, of 768-1536
     // 0.99-1.04x: not taken.
     const WIDE_EXT_TILE: bool = true;
