@@ -15,7 +15,7 @@
 
 use core::arch::x86_64::*;
 
-use crate::kernels::int::IntVector;
+use crate::kernels::int::{IntVector, nsum_total4_flushed};
 
 // ---------------------------------------------------------------------------------------------
 // SSE2
@@ -802,6 +802,25 @@ unsafe fn fold4_512_64(a: [__m512i; 4]) -> [__m256i; 4] {
     ]
 }
 
+/// The lane sums of four `i32x16` registers (wrapping), as `[Σa, Σb, Σc, Σd]`: two levels of
+/// transposed folds within 128-bit blocks, then the four blocks added.
+#[inline(always)]
+unsafe fn total4_512_32(a: [__m512i; 4]) -> __m128i {
+    let t0 = _mm512_add_epi32(
+        _mm512_unpacklo_epi32(a[0], a[1]),
+        _mm512_unpackhi_epi32(a[0], a[1]),
+    );
+    let t1 = _mm512_add_epi32(
+        _mm512_unpacklo_epi32(a[2], a[3]),
+        _mm512_unpackhi_epi32(a[2], a[3]),
+    );
+    let u = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+    let (l, h) = halves512(u);
+    let v = _mm256_add_epi32(l, h);
+    let (l, h) = halves(v);
+    _mm_add_epi32(l, h)
+}
+
 /// The two 256-bit halves of 32-bit lanes added, for four registers.
 #[inline(always)]
 unsafe fn fold4_512_32(a: [__m512i; 4]) -> [__m256i; 4] {
@@ -1145,6 +1164,16 @@ unsafe impl IntVector<i8> for __m512i {
     unsafe fn hsum_total4(acc: [__m512i; 4], vectors: usize, out: *mut i32) {
         store4_64(total4_64(fold4_512_64(acc)), 128 * 64 * vectors as i64, out);
     }
+    const NSUM_SHORT: bool = true;
+    #[inline(always)]
+    unsafe fn nsum_total4<const DOT: bool>(acc: [__m512i; 4], vectors: usize, out: *mut i32) {
+        if DOT {
+            // Exact `i32` lanes: no bias.
+            _mm_storeu_si128(out.cast(), total4_512_32(acc));
+        } else {
+            nsum_total4_flushed::<i8, Self, DOT>(acc, vectors, out);
+        }
+    }
     const HSUM16: bool = true;
     #[inline(always)]
     unsafe fn hsum_total16(acc: [__m512i; 16], vectors: usize, out: *mut i32) {
@@ -1253,6 +1282,16 @@ unsafe impl IntVector<u8> for __m512i {
     #[inline(always)]
     unsafe fn hsum_total4(acc: [__m512i; 4], _: usize, out: *mut i32) {
         store4_64(total4_64(fold4_512_64(acc)), 0, out);
+    }
+    const NSUM_SHORT: bool = true;
+    #[inline(always)]
+    unsafe fn nsum_total4<const DOT: bool>(acc: [__m512i; 4], vectors: usize, out: *mut i32) {
+        if DOT {
+            // Exact `i32` lanes: no bias.
+            _mm_storeu_si128(out.cast(), total4_512_32(acc));
+        } else {
+            nsum_total4_flushed::<u8, Self, DOT>(acc, vectors, out);
+        }
     }
     const HSUM16: bool = true;
     #[inline(always)]
