@@ -309,7 +309,8 @@ pub(crate) fn to_boundary<T>(p: *const T, lanes: usize) -> usize {
     (bytes - p.addr() % bytes) % bytes / size_of::<T>()
 }
 
-/// How far ahead of a row (bytes) [`prefetch_ahead`] asks for the input.
+/// How far ahead of a row (bytes) [`prefetch_ahead`] asks for the input (4 KiB: level).
+#[cfg(target_arch = "x86_64")]
 const PREFETCH_AHEAD: usize = 2048;
 
 /// Asks the cache for `lines` lines of 64 bytes from `p + PREFETCH_AHEAD` (one `prefetcht0`
