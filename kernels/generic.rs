@@ -634,9 +634,9 @@ unsafe fn stream_groups<V: Vector, R: Reduce, const FULL: usize>(
 }
 
 /// The longest short NCHW rows (in whole vectors) that [`plain_groups`] asks the cache for
-/// ahead of ([`prefetch_ahead`](super::prefetch_ahead)). On AVX-512 on an AMD Zen 5, 7x7
-/// `max` 1.17-1.25x faster with it (1280 and 2048 rows, and 512 rows of 8 maps), rows of
-/// 100 values the same; 14x14 `max` (twelve vectors) 0.87x.
+/// ahead of ([`prefetch_ahead`](super::prefetch_ahead)). On AVX-512 on an AMD Zen 5, against
+/// the same build without the hints: 7x7 `max` 1.17-1.21x (1280 and 2048 rows), 8x64x7x7
+/// 1.08x, rows of 100 values level; 14x14 `max` (twelve vectors) 0.87x with them.
 const PREFETCH_FULL: usize = 6;
 
 /// The longest rows (in whole vectors) whose sums take [`stream_sums`].
@@ -686,8 +686,8 @@ unsafe fn stream_sums<V: Vector, const FULL: usize, const PART: usize>(
                 ($($j:literal)*) => {$(
                     if $j < lanes {
                         if let Some(f) = folded.get_mut($j) {
-                            // (With the lines ahead asked for: 7x7 `avg` 1.02-1.06x,
-                            // 14x14 1.08-1.1x on AVX-512 on an AMD Zen 5.)
+                            // (With the lines ahead asked for: 7x7 `avg` 1.02-1.05x,
+                            // 14x14 1.09x on AVX-512 on an AMD Zen 5.)
                             let a = p.add(($j * FULL + $j * PART / lanes) * lanes);
                             super::prefetch_ahead(a, super::row_lines::<f32>(FULL, lanes));
                             *f = stream_sum::<V, FULL>(

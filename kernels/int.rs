@@ -879,36 +879,32 @@ unsafe fn short_rows<T: Int, V: IntVector<T>, const FULL: usize, const DOT: bool
             o += 16 * n;
         }
     }
-    if DOT && V::NSUM_SHORT && FULL > 0 {
-        while o + 4 * n <= len && o + 3 * n + FULL * l + l <= len {
-            // SAFETY: as below.
-            unsafe {
-                let p = base.add(o);
-                let rows = [
-                    short_nrow::<T, V, FULL, DOT>(p, r, mask),
-                    short_nrow::<T, V, FULL, DOT>(p.add(n), r, mask),
-                    short_nrow::<T, V, FULL, DOT>(p.add(2 * n), r, mask),
-                    short_nrow::<T, V, FULL, DOT>(p.add(3 * n), r, mask),
-                ];
-                V::nsum_total4::<DOT>(rows, vectors, buf.as_mut_ptr().add(k));
-            }
-            batch_filled(em, &buf, &mut k, 4);
-            o += 4 * n;
-        }
-    }
+    // With `DOT`, in the narrow sums where the path says so (`IntVector::NSUM_SHORT`).
+    let narrow = DOT && V::NSUM_SHORT && FULL > 0;
     while o + 4 * n <= len && o + 3 * n + FULL * l + l <= len {
         // SAFETY: the four rows `o .. o + 4n` are inside the input, and so is every whole
         // vector read: the last one of the fourth row ends at `o + 3n + FULL l + l <= len`.
         // `buf` has room: `BATCH` is a multiple of 4 and it is emptied when full.
         unsafe {
             let p = base.add(o);
-            let rows = [
-                short_row::<T, V, FULL>(p, r, mask),
-                short_row::<T, V, FULL>(p.add(n), r, mask),
-                short_row::<T, V, FULL>(p.add(2 * n), r, mask),
-                short_row::<T, V, FULL>(p.add(3 * n), r, mask),
-            ];
-            V::hsum_total4(rows, vectors, buf.as_mut_ptr().add(k));
+            let out = buf.as_mut_ptr().add(k);
+            if narrow {
+                let rows = [
+                    short_nrow::<T, V, FULL, DOT>(p, r, mask),
+                    short_nrow::<T, V, FULL, DOT>(p.add(n), r, mask),
+                    short_nrow::<T, V, FULL, DOT>(p.add(2 * n), r, mask),
+                    short_nrow::<T, V, FULL, DOT>(p.add(3 * n), r, mask),
+                ];
+                V::nsum_total4::<DOT>(rows, vectors, out);
+            } else {
+                let rows = [
+                    short_row::<T, V, FULL>(p, r, mask),
+                    short_row::<T, V, FULL>(p.add(n), r, mask),
+                    short_row::<T, V, FULL>(p.add(2 * n), r, mask),
+                    short_row::<T, V, FULL>(p.add(3 * n), r, mask),
+                ];
+                V::hsum_total4(rows, vectors, out);
+            }
         }
         batch_filled(em, &buf, &mut k, 4);
         o += 4 * n;

@@ -821,6 +821,29 @@ unsafe fn total4_512_32(a: [__m512i; 4]) -> __m128i {
     _mm_add_epi32(l, h)
 }
 
+/// `IntVector::nsum_total4` of the AVX-512 `i8` and `u8` impls: with `DOT` their narrow sums
+/// are exact `i32` lanes (no bias), folded by [`total4_512_32`]; without, the default.
+///
+/// # Safety
+/// AVX-512F (and BW for the default); `out..out + 4` writable.
+#[inline(always)]
+unsafe fn nsum_total4_512_bytes<T: crate::kernels::int::Int, const DOT: bool>(
+    acc: [__m512i; 4],
+    vectors: usize,
+    out: *mut i32,
+) where
+    __m512i: IntVector<T, Nsum = __m512i>,
+{
+    // SAFETY: the caller's contract.
+    unsafe {
+        if DOT {
+            _mm_storeu_si128(out.cast(), total4_512_32(acc));
+        } else {
+            nsum_total4_flushed::<T, __m512i, DOT>(acc, vectors, out);
+        }
+    }
+}
+
 /// The two 256-bit halves of 32-bit lanes added, for four registers.
 #[inline(always)]
 unsafe fn fold4_512_32(a: [__m512i; 4]) -> [__m256i; 4] {
@@ -1167,12 +1190,7 @@ unsafe impl IntVector<i8> for __m512i {
     const NSUM_SHORT: bool = true;
     #[inline(always)]
     unsafe fn nsum_total4<const DOT: bool>(acc: [__m512i; 4], vectors: usize, out: *mut i32) {
-        if DOT {
-            // Exact `i32` lanes: no bias.
-            _mm_storeu_si128(out.cast(), total4_512_32(acc));
-        } else {
-            nsum_total4_flushed::<i8, Self, DOT>(acc, vectors, out);
-        }
+        nsum_total4_512_bytes::<i8, DOT>(acc, vectors, out);
     }
     const HSUM16: bool = true;
     #[inline(always)]
@@ -1286,12 +1304,7 @@ unsafe impl IntVector<u8> for __m512i {
     const NSUM_SHORT: bool = true;
     #[inline(always)]
     unsafe fn nsum_total4<const DOT: bool>(acc: [__m512i; 4], vectors: usize, out: *mut i32) {
-        if DOT {
-            // Exact `i32` lanes: no bias.
-            _mm_storeu_si128(out.cast(), total4_512_32(acc));
-        } else {
-            nsum_total4_flushed::<u8, Self, DOT>(acc, vectors, out);
-        }
+        nsum_total4_512_bytes::<u8, DOT>(acc, vectors, out);
     }
     const HSUM16: bool = true;
     #[inline(always)]
