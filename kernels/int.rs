@@ -168,6 +168,25 @@ struct NarrowDivider {
     bias: f32,
 }
 
+impl NarrowDivider {
+    /// [`Divider::map`] in `f32` (the sums are exact sums of `n` values of the type the
+    /// divider was made for, and `max|acc| + n/2 < 2^22`).
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    fn map<O>(self, out: &mut [O], vals: &[i32], lo: i32, hi: i32, f: impl Fn(i32) -> O) {
+        // Exact: `|lo|, |hi| <= 2^24`.
+        let (lo, hi) = (lo as f32, hi as f32);
+        for (o, &acc) in out.iter_mut().zip(vals) {
+            // `acc as f32` is exact for the sums the divider was made for, and so is the
+            // biased dividend (`|acc| + n/2 + 1/2 < 2^22`).
+            let a = acc as f32;
+            let q = clamp_f32((a + self.bias.copysign(a)) * self.inv, lo, hi);
+            // SAFETY: `q` is finite and within `±2^24`: `to_int_unchecked`'s condition.
+            // (An `as` cast would saturate lane by lane and keep the loop scalar.)
+            *o = f(unsafe { q.to_int_unchecked::<i32>() });
+        }
+    }
+}
+
 /// `x` clamped to `lo..=hi`, for an `x` that is never NaN: comparisons and selects, which are
 /// one `maxps` / `minps` each, where `f32::max` / `min` add a NaN check and a blend each.
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
@@ -225,23 +244,13 @@ impl Divider {
         // Clamping the product before the truncation clamps the quotient (the bounds are
         // integers), and keeps the conversion defined for any `acc`.
         if let Some(d) = self.narrow {
-            // Exact: `|lo|, |hi| <= 2^24`.
-            let (lo, hi) = (lo as f32, hi as f32);
-            for (o, &acc) in out.iter_mut().zip(vals) {
-                // `acc as f32` is exact for the sums the divider was made for, and so is the
-                // biased dividend (`|acc| + n/2 + 1/2 < 2^22`).
-                let a = acc as f32;
-                let q = clamp_f32((a + d.bias.copysign(a)) * d.inv, lo, hi);
-                // SAFETY: `q` is finite and within `±2^24`: `to_int_unchecked`'s condition.
-                // (An `as` cast would saturate lane by lane and keep the loop scalar.)
-                *o = f(unsafe { q.to_int_unchecked::<i32>() });
-            }
+            d.map(out, vals, lo, hi, f);
         } else {
             let (lo, hi) = (f64::from(lo), f64::from(hi));
             for (o, &acc) in out.iter_mut().zip(vals) {
                 let a = f64::from(acc);
                 let q = clamp_f64((a + self.bias.copysign(a)) * self.inv, lo, hi);
-                // SAFETY: as above.
+                // SAFETY: as in `NarrowDivider::map`: `q` is clamped to `±2^24`.
                 *o = f(unsafe { q.to_int_unchecked::<i32>() });
             }
         }
@@ -322,15 +331,14 @@ impl<'o, 'a, T: Int> Emitter<'o, 'a, T> {
         }
     }
 
-    /// Adds sixteen results at once (one copy when the batch has room for them, as it always
-    /// has in kernels that add results sixteen at a time from the start: `BATCH` is a
-    /// multiple of 16).
+    /// Adds `K` results at once (one copy when the batch has room for them, as it always has in
+    /// kernels that add results `K` at a time from the start, `K` a divisor of `BATCH`).
     #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-    fn push16(&mut self, vals: &[i32; 16]) {
-        match self.buf.get_mut(self.len..self.len + 16) {
+    fn push_n<const K: usize>(&mut self, vals: &[i32; K]) {
+        match self.buf.get_mut(self.len..self.len + K) {
             Some(slots) => {
                 slots.copy_from_slice(vals);
-                self.len += 16;
+                self.len += K;
                 if self.len == BATCH {
                     self.flush();
                 }
@@ -344,6 +352,79 @@ impl<'o, 'a, T: Int> Emitter<'o, 'a, T> {
         self.out.emit(self.next, self.buf.get(..n).unwrap_or(&[]));
         self.next += n;
         self.len = 0;
+    }
+}
+
+/// Where the short NCHW rows' loops ([`short_rows`]) put their results, `K` at a time. The
+/// output is matched once per call and each loop is instantiated for its sink, so that the loop
+/// holds only the code of its own emission: with the match on [`IntOut`] and the batch's
+/// emission inside the loop, the compiler kept the loop's row offsets and masks on the stack
+/// and reloaded them every sixteen rows, and those reloads set the pace on an AMD Zen 5 (int8
+/// 7x7 `avg` and `sum` read at 43-44% of the probe; with the sinks and the fold of
+/// `store16_16`, 64%).
+pub(crate) trait Sink {
+    /// Writes the results of the next `K` channels.
+    fn put<const K: usize>(&mut self, vals: &[i32; K]);
+}
+
+/// Exact sums, straight into the output.
+struct SumSink<'s> {
+    out: &'s mut [i32],
+    next: usize,
+}
+
+impl Sink for SumSink<'_> {
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    fn put<const K: usize>(&mut self, vals: &[i32; K]) {
+        if let Some(o) = self.out.get_mut(self.next..self.next + K) {
+            o.copy_from_slice(vals);
+        }
+        self.next += K;
+    }
+}
+
+/// AVERAGE_POOL_2D averages whose sums fit the `f32` division of [`Divider`], straight into
+/// the output.
+struct AvgSink<'s, T> {
+    out: &'s mut [T],
+    next: usize,
+    div: NarrowDivider,
+    lo: i32,
+    hi: i32,
+}
+
+impl<T: Int> Sink for AvgSink<'_, T> {
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    fn put<const K: usize>(&mut self, vals: &[i32; K]) {
+        if let Some(o) = self.out.get_mut(self.next..self.next + K) {
+            self.div.map(o, vals, self.lo, self.hi, T::from_i32);
+        }
+        self.next += K;
+    }
+}
+
+/// Maxima or minima, straight into the output.
+struct ExtSink<'s, T> {
+    out: &'s mut [T],
+    next: usize,
+}
+
+impl<T: Int> Sink for ExtSink<'_, T> {
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    fn put<const K: usize>(&mut self, vals: &[i32; K]) {
+        if let Some(o) = self.out.get_mut(self.next..self.next + K) {
+            for (o, &v) in o.iter_mut().zip(vals) {
+                *o = T::from_i32(v);
+            }
+        }
+        self.next += K;
+    }
+}
+
+impl<T: Int> Sink for Emitter<'_, '_, T> {
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    fn put<const K: usize>(&mut self, vals: &[i32; K]) {
+        self.push_n(vals);
     }
 }
 
@@ -463,8 +544,8 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     /// [`IntVector::hsum_total16`] (paths with enough registers and a cheap transposed fold of
     /// sixteen sums); otherwise four at a time.
     const HSUM16: bool = false;
-    /// [`IntVector::hsum_total`] of sixteen sums (each of `vectors` vectors, in total less than
-    /// `2^31`), written to `out[0..16]`.
+    /// [`IntVector::hsum_total`] of sixteen sums of one vector each (`vectors == 1`: the rows
+    /// are shorter than a vector), written to `out[0..16]`.
     ///
     /// # Safety
     /// `out..out + 16` must be writable.
@@ -474,6 +555,19 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
             // SAFETY: `j < 16`, inside the caller's range.
             unsafe { *out.add(j) = Self::hsum_total(a, vectors) };
         }
+    }
+    /// `groups` groups of sixteen NCHW rows of `n < LANES` values from `p`, their sums through
+    /// [`IntVector::hsum_total16`] into `sink` (for [`IntVector::HSUM16`] paths). Paths
+    /// override it with a call of a separately compiled [`short16_body`], so that the loop
+    /// gets registers of its own (see there).
+    ///
+    /// # Safety
+    /// The CPU has `Self`'s instruction set; every row `p + k n .. + n` and load
+    /// `p + k n .. + LANES` for `k < 16 groups` is inside one slice.
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    unsafe fn short16<S: Sink>(p: *const T, n: usize, groups: usize, sink: &mut S) {
+        // SAFETY: forwarded contract.
+        unsafe { short16_body::<T, Self, S>(p, n, groups, sink) }
     }
     /// [`IntVector::hsum_total`] of four sums (each of `vectors` vectors), written to
     /// `out[0..4]`: paths override it with a transposed reduction of the four.
@@ -518,6 +612,20 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
             // SAFETY: `j < 16`, inside the caller's range.
             unsafe { *out.add(j) = if MAX { v.hmax() } else { v.hmin() } };
         }
+    }
+
+    /// `groups` groups of sixteen NCHW rows of `n < 8 LANES` values from `p`, their maxima
+    /// (`MAX`) or minima through [`IntVector::hext16`] into `sink` (for [`IntVector::HEXT16`]
+    /// paths). Paths override it with a call of a separately compiled [`ext16_body`], as for
+    /// [`IntVector::short16`].
+    ///
+    /// # Safety
+    /// The CPU has `Self`'s instruction set; every row `p + k n .. + n` and load
+    /// `p + k n .. + max(n, LANES)` for `k < 16 groups` is inside one slice.
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    unsafe fn ext16<const MAX: bool, S: Sink>(p: *const T, n: usize, groups: usize, sink: &mut S) {
+        // SAFETY: forwarded contract.
+        unsafe { ext16_body::<T, Self, MAX, S>(p, n, groups, sink) }
     }
 
     /// Lane-wise running sums (the NHWC rows), in lanes narrow enough to be cheap and wide
@@ -841,53 +949,94 @@ unsafe fn nchw_sum<T: Int, V: IntVector<T>, const DOT: bool>(
     em.flush();
 }
 
-/// NCHW rows of `n = FULL * LANES + r` values (`r < LANES`), four at a time, from the start
-/// of the input for as long as the masked tail loads stay inside it; returns where it stopped
-/// (a multiple of `n`).
+/// NCHW rows of `n = FULL * LANES + r` values (`r < LANES`), four (or sixteen) at a time, from
+/// the start of the input for as long as the masked tail loads stay inside it; returns where it
+/// stopped (a multiple of `n`). Sums and the `f32`-divided averages go straight to the output
+/// through their own instantiation of the loops (see [`Sink`]), anything else through the
+/// emitter.
 ///
 /// # Safety
-/// `n / LANES == FULL`, `input.len()` a multiple of `n`; the CPU has `V`'s instruction set.
+/// `n / LANES == FULL`, `input.len()` a multiple of `n`; the CPU has `V`'s instruction set;
+/// nothing emitted or collected yet (`em` is new).
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn short_rows<T: Int, V: IntVector<T>, const FULL: usize, const DOT: bool>(
     input: &[T],
     n: usize,
     em: &mut Emitter<'_, '_, T>,
 ) -> usize {
+    let (done, o) = match &mut *em.out {
+        IntOut::Sum(out) => {
+            let mut sink = SumSink { out, next: 0 };
+            // SAFETY: forwarded contract.
+            let o = unsafe { short_rows_to::<T, V, FULL, DOT, _>(input, n, &mut sink) };
+            (sink.next, o)
+        }
+        IntOut::Avg {
+            out,
+            div: Divider {
+                narrow: Some(div), ..
+            },
+            lo,
+            hi,
+        } => {
+            let (div, lo, hi) = (*div, *lo, *hi);
+            let mut sink = AvgSink {
+                out,
+                next: 0,
+                div,
+                lo,
+                hi,
+            };
+            // SAFETY: forwarded contract.
+            let o = unsafe { short_rows_to::<T, V, FULL, DOT, _>(input, n, &mut sink) };
+            (sink.next, o)
+        }
+        // SAFETY: forwarded contract.
+        _ => return unsafe { short_rows_to::<T, V, FULL, DOT, _>(input, n, em) },
+    };
+    em.next = done;
+    o
+}
+
+/// The loops of [`short_rows`], into `sink`.
+///
+/// # Safety
+/// As for [`short_rows`].
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn short_rows_to<T: Int, V: IntVector<T>, const FULL: usize, const DOT: bool, S: Sink>(
+    input: &[T],
+    n: usize,
+    sink: &mut S,
+) -> usize {
     let (l, len, base) = (V::LANES, input.len(), input.as_ptr());
     let r = n - FULL * l;
     let vectors = FULL + usize::from(r > 0);
-    let mut buf = [0i32; BATCH];
-    let mut k = 0;
     // SAFETY: `first` only reads the mask table.
     let mask = unsafe { first::<T, V>(r.max(1)) };
     let mut o = 0;
     // Sixteen at a time only for rows shorter than a vector: with longer ones the sixteen
     // rows' loads, interleaved, cost more than the folds save (17-20% slower at 1-4 vectors).
     if V::HSUM16 && FULL == 0 {
-        while o + 16 * n <= len && o + 15 * n + FULL * l + l <= len {
-            // SAFETY: as below, for sixteen rows; `BATCH` is a multiple of 16, so `buf` has
-            // room for sixteen more whenever this loop runs (`k` stays a multiple of 16).
-            unsafe {
-                let p = base.add(o);
-                let mut rows = [V::hsum_zero(); 16];
-                for (j, row) in rows.iter_mut().enumerate() {
-                    *row = short_row::<T, V, FULL>(p.add(j * n), r, mask);
-                }
-                V::hsum_total16(rows, vectors, buf.as_mut_ptr().add(k));
-            }
-            batch_filled(em, &buf, &mut k, 16);
-            o += 16 * n;
-        }
+        // Groups of sixteen rows `o .. o + 16n` whose last masked load, `o + 15n .. + LANES`,
+        // is inside the input as well.
+        let groups = groups_from(o, len, 16, n, l);
+        // SAFETY: forwarded contract; the rows and loads are inside the input
+        // (`groups_from`).
+        unsafe { V::short16(base.add(o), n, groups, sink) };
+        o += 16 * n * groups;
     }
     // With `DOT`, in the narrow sums where the path says so (`IntVector::NSUM_SHORT`).
     let narrow = DOT && V::NSUM_SHORT && FULL > 0;
-    while o + 4 * n <= len && o + 3 * n + FULL * l + l <= len {
-        // SAFETY: the four rows `o .. o + 4n` are inside the input, and so is every whole
-        // vector read: the last one of the fourth row ends at `o + 3n + FULL l + l <= len`.
-        // `buf` has room: `BATCH` is a multiple of 4 and it is emptied when full.
+    let groups = groups_from(o, len, 4, n, FULL * l + l);
+    // SAFETY: as above.
+    let mut p = unsafe { base.add(o) };
+    for _ in 0..groups {
+        let mut vals = [0i32; 4];
+        // SAFETY: the four rows and every whole vector read are inside the input
+        // (`groups_from`: the last vector of the fourth row ends at `3n + FULL l + l` from
+        // the first row's start).
         unsafe {
-            let p = base.add(o);
-            let out = buf.as_mut_ptr().add(k);
+            let out = vals.as_mut_ptr();
             if narrow {
                 let rows = [
                     short_nrow::<T, V, FULL, DOT>(p, r, mask),
@@ -905,28 +1054,114 @@ unsafe fn short_rows<T: Int, V: IntVector<T>, const FULL: usize, const DOT: bool
                 ];
                 V::hsum_total4(rows, vectors, out);
             }
+            p = p.add(4 * n);
         }
-        batch_filled(em, &buf, &mut k, 4);
-        o += 4 * n;
+        sink.put(&vals);
     }
-    em.out.emit(em.next, buf.get(..k).unwrap_or(&[]));
-    em.next += k;
-    o
+    o + 4 * n * groups
 }
 
-/// Counts `added` more results written to `buf[k..]`, and emits the batch once it is full.
+/// The loop of [`IntVector::short16`]: sixteen rows at a time, four from each address, which
+/// steps through [`super::opaque`] (see there).
+///
+/// # Safety
+/// As for [`IntVector::short16`].
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-fn batch_filled<T: Int>(
-    em: &mut Emitter<'_, '_, T>,
-    buf: &[i32; BATCH],
-    k: &mut usize,
-    added: usize,
+pub(crate) unsafe fn short16_body<T: Int, V: IntVector<T>, S: Sink>(
+    p: *const T,
+    n: usize,
+    groups: usize,
+    sink: &mut S,
 ) {
-    *k += added;
-    if *k == BATCH {
-        em.out.emit(em.next, buf);
-        em.next += BATCH;
-        *k = 0;
+    // SAFETY: `first` only reads the mask table; `0 < n < LANES`.
+    let mask = unsafe { first::<T, V>(n) };
+    let mut p = p;
+    for _ in 0..groups {
+        let mut vals = [0i32; 16];
+        // SAFETY: the group's rows and loads are inside the slice (the caller's contract);
+        // `vectors == 1`.
+        unsafe {
+            let mut rows = [V::hsum_zero(); 16];
+            for quad in rows.as_chunks_mut::<4>().0 {
+                quad[0] = short_row::<T, V, 0>(p, n, mask);
+                quad[1] = short_row::<T, V, 0>(p.add(n), n, mask);
+                quad[2] = short_row::<T, V, 0>(p.add(2 * n), n, mask);
+                quad[3] = short_row::<T, V, 0>(p.add(3 * n), n, mask);
+                p = super::opaque(p.add(4 * n));
+            }
+            V::hsum_total16(rows, 1, vals.as_mut_ptr());
+        }
+        sink.put(&vals);
+    }
+}
+
+/// The loop of [`IntVector::ext16`]: sixteen rows at a time, four from each address, which
+/// steps through [`super::opaque`]; a row shorter than a vector is its values where the mask
+/// is set and the identity elsewhere.
+///
+/// # Safety
+/// As for [`IntVector::ext16`].
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+pub(crate) unsafe fn ext16_body<T: Int, V: IntVector<T>, const MAX: bool, S: Sink>(
+    p: *const T,
+    n: usize,
+    groups: usize,
+    sink: &mut S,
+) {
+    let l = V::LANES;
+    let ident = if MAX { T::MIN } else { T::MAX };
+    // SAFETY: `first` only reads the mask table.
+    let (mask, fill) = unsafe { (first::<T, V>(n.clamp(1, l - 1)), V::splat(ident)) };
+    let mut p = p;
+    for _ in 0..groups {
+        let mut vals = [0i32; 16];
+        // SAFETY: the group's rows and loads are inside the slice (the caller's contract).
+        unsafe {
+            let mut rows = [fill; 16];
+            for quad in rows.as_chunks_mut::<4>().0 {
+                quad[0] = ext_short_row::<T, V, MAX>(p, n, mask, fill);
+                quad[1] = ext_short_row::<T, V, MAX>(p.add(n), n, mask, fill);
+                quad[2] = ext_short_row::<T, V, MAX>(p.add(2 * n), n, mask, fill);
+                quad[3] = ext_short_row::<T, V, MAX>(p.add(3 * n), n, mask, fill);
+                p = super::opaque(p.add(4 * n));
+            }
+            V::hext16::<MAX>(rows, vals.as_mut_ptr());
+        }
+        sink.put(&vals);
+    }
+}
+
+/// One row of [`ext16_body`]: [`ext_row`], or for a row shorter than a vector its values where
+/// `mask` is set and `fill` elsewhere. (A function, not a closure: see [`short_row`].)
+///
+/// # Safety
+/// `p..p + max(n, LANES)` must be readable; the CPU has `V`'s instruction set.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn ext_short_row<T: Int, V: IntVector<T>, const MAX: bool>(
+    p: *const T,
+    n: usize,
+    mask: V,
+    fill: V,
+) -> V {
+    // SAFETY: the caller's range.
+    unsafe {
+        if n >= V::LANES {
+            ext_row::<T, V, MAX>(p, n)
+        } else {
+            V::select(mask, V::load(p), fill)
+        }
+    }
+}
+
+/// How many groups of `rows` rows of `n` values, from `o` on, lie inside an input of `len`
+/// values with the last row's `reach` values from its start (its last load) inside as well.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+fn groups_from(o: usize, len: usize, rows: usize, n: usize, reach: usize) -> usize {
+    // A group at `s` fits when `s + (rows - 1) n + max(n, reach) <= len`.
+    let span = (rows - 1) * n + n.max(reach);
+    match len.checked_sub(span) {
+        Some(last) if last >= o => (last - o) / (rows * n) + 1,
+        _ => 0,
     }
 }
 
@@ -1000,28 +1235,21 @@ unsafe fn nchw_ext<T: Int, V: IntVector<T>, const MAX: bool>(
     let (mask, fill) = unsafe { (first::<T, V>(n.clamp(1, l - 1)), V::splat(ident)) };
     if V::HEXT16 && n < 8 * l {
         // Short rows sixteen at a time, their lanes folded together (`hext16`): a row's own
-        // horizontal fold was most of the work on rows of one to a few vectors.
-        let mut vals = [0i32; 16];
-        while o + 16 * n <= len && o + 15 * n + n.max(l) <= len {
-            // SAFETY: the sixteen rows `o .. o + 16n` are inside the input, and so is every
-            // whole vector read: a row shorter than a vector reads `l` values from its start,
-            // the last one ending at `o + 15n + l <= len`; `vals` holds sixteen.
-            unsafe {
-                let p = base.add(o);
-                let mut rows = [fill; 16];
-                for (j, row) in rows.iter_mut().enumerate() {
-                    let q = p.add(j * n);
-                    *row = if n >= l {
-                        ext_row::<T, V, MAX>(q, n)
-                    } else {
-                        V::select(mask, V::load(q), fill)
-                    };
-                }
-                V::hext16::<MAX>(rows, vals.as_mut_ptr());
+        // horizontal fold was most of the work on rows of one to a few vectors. Straight into
+        // the output where it takes the extremes as they are (see `Sink`).
+        let groups = groups_from(0, len, 16, n, l);
+        // SAFETY: forwarded contract; the rows and loads are inside the input (`groups_from`:
+        // a row shorter than a vector reads `l` values from its start).
+        unsafe {
+            if let IntOut::Ext { out, .. } = &mut *em.out {
+                let mut sink = ExtSink { out, next: 0 };
+                V::ext16::<MAX, _>(base, n, groups, &mut sink);
+                em.next = sink.next;
+            } else {
+                V::ext16::<MAX, _>(base, n, groups, &mut em);
             }
-            em.push16(&vals);
-            o += 16 * n;
         }
+        o = 16 * n * groups;
     }
     while o < len {
         // SAFETY: as in `nchw_sum`: every load reads a whole vector inside `0..len`.

@@ -756,3 +756,23 @@ fn avg_rounding_boundaries() {
     check::<u8>(&common);
     check::<u8>(&[16415, 16416, 16417, 32704, 131_072]);
 }
+
+/// Rows shorter than a vector, every one at an extreme, in groups of sixteen and the rows
+/// after them: the kernels that total sixteen such rows in 16-bit fields (AVX-512) reach their
+/// largest totals here, and every path must give the scalar results (extremes as well).
+#[test]
+fn short_rows_at_the_extremes_match_scalar() {
+    fn check<T: TestInt>(v: T) {
+        for spatial in 1..=64 {
+            let shape = Shape::new(1, 35, spatial);
+            let input = vec![v; 35 * spatial];
+            for op in [IntOp::Sum, IntOp::Avg, IntOp::Max, IntOp::Min] {
+                compare(&input, shape, op).unwrap();
+            }
+        }
+    }
+    check::<i8>(127);
+    check::<i8>(-128);
+    check::<u8>(255);
+    check::<u8>(0);
+}
