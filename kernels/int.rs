@@ -424,7 +424,8 @@ impl<T: Int> Sink for ExtSink<'_, T> {
 }
 
 /// Anything else, in batches of `BATCH` through [`IntOut::emit`] from a buffer of the loop's
-/// own.
+/// own: the [`Emitter`]'s work, but with the emission inlined (through an `Emitter`, whose
+/// `flush` is a call, AVX2 int8 7x7 `avg` was 0.89x as fast).
 struct BatchSink<'s, 'a, T> {
     out: &'s mut IntOut<'a, T>,
     next: usize,
@@ -1080,7 +1081,7 @@ unsafe fn short_rows_to<T: Int, V: IntVector<T>, const FULL: usize, const DOT: b
     // With `DOT`, in the narrow sums where the path says so (`IntVector::NSUM_SHORT`).
     let narrow = DOT && V::NSUM_SHORT && FULL > 0;
     let groups = groups_from(o, len, 4, n, FULL * l + l);
-    // SAFETY: as above.
+    // SAFETY: `o <= len` (whole rows).
     let mut p = unsafe { base.add(o) };
     for _ in 0..groups {
         let mut vals = [0i32; 4];
