@@ -332,7 +332,10 @@ impl<'o, 'a, T: Int> Emitter<'o, 'a, T> {
     }
 
     /// Adds `K` results at once (one copy when the batch has room for them, as it always has in
-    /// kernels that add results `K` at a time from the start, `K` a divisor of `BATCH`).
+    /// kernels that add results `K` at a time from the start, `K` a divisor of `BATCH`), and
+    /// emits a full batch through [`Emitter::emit_held`], inlined: this is the [`Sink`] of the
+    /// short-row loops whose outputs have no sink of their own, where a call of `flush` made
+    /// AVX2 int8 7x7 `avg` 0.89x as fast.
     #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     fn push_n<const K: usize>(&mut self, vals: &[i32; K]) {
         match self.buf.get_mut(self.len..self.len + K) {
@@ -340,14 +343,22 @@ impl<'o, 'a, T: Int> Emitter<'o, 'a, T> {
                 slots.copy_from_slice(vals);
                 self.len += K;
                 if self.len == BATCH {
-                    self.flush();
+                    self.emit_held();
                 }
             }
             None => vals.iter().for_each(|&v| self.push(v)),
         }
     }
 
+    /// Emits the results collected so far (a call: the loops that push one result at a time
+    /// keep the emission out of their code).
     fn flush(&mut self) {
+        self.emit_held();
+    }
+
+    /// [`Emitter::flush`], inlined.
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    fn emit_held(&mut self) {
         let n = self.len.min(BATCH);
         self.out.emit(self.next, self.buf.get(..n).unwrap_or(&[]));
         self.next += n;
@@ -363,10 +374,8 @@ impl<'o, 'a, T: Int> Emitter<'o, 'a, T> {
 /// 7x7 `avg` and `sum` read at 43-44% of the probe; with the sinks and the fold of
 /// `store16_16`, 64%).
 pub(crate) trait Sink {
-    /// Writes the results of the next `K` channels (or holds them for [`Sink::finish`]).
+    /// Writes the results of the next `K` channels (the [`Emitter`]: collects them).
     fn put<const K: usize>(&mut self, vals: &[i32; K]);
-    /// Writes any results still held.
-    fn finish(&mut self) {}
 }
 
 /// Exact sums, straight into the output.
@@ -420,44 +429,6 @@ impl<T: Int> Sink for ExtSink<'_, T> {
             }
         }
         self.next += K;
-    }
-}
-
-/// Anything else, in batches of `BATCH` through [`IntOut::emit`] from a buffer of the loop's
-/// own: the [`Emitter`]'s work, but with the emission inlined (through an `Emitter`, whose
-/// `flush` is a call, AVX2 int8 7x7 `avg` was 0.89x as fast).
-struct BatchSink<'s, 'a, T> {
-    out: &'s mut IntOut<'a, T>,
-    next: usize,
-    buf: [i32; BATCH],
-    count: usize,
-}
-
-impl<T: Int> Sink for BatchSink<'_, '_, T> {
-    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-    fn put<const K: usize>(&mut self, vals: &[i32; K]) {
-        match self.buf.get_mut(self.count..self.count + K) {
-            Some(slots) => {
-                slots.copy_from_slice(vals);
-                self.count += K;
-                if self.count == BATCH {
-                    self.finish();
-                }
-            }
-            None => {
-                self.finish();
-                self.out.emit(self.next, vals);
-                self.next += K;
-            }
-        }
-    }
-
-    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-    fn finish(&mut self) {
-        self.out
-            .emit(self.next, self.buf.get(..self.count).unwrap_or(&[]));
-        self.next += self.count;
-        self.count = 0;
     }
 }
 
@@ -992,8 +963,8 @@ unsafe fn nchw_sum<T: Int, V: IntVector<T>, const DOT: bool>(
 /// NCHW rows of `n = FULL * LANES + r` values (`r < LANES`), four (or sixteen) at a time, from
 /// the start of the input for as long as the masked tail loads stay inside it; returns where it
 /// stopped (a multiple of `n`). Sums and the `f32`-divided averages go straight to the output
-/// through their own instantiation of the loops (see [`Sink`]), anything else in batches
-/// ([`BatchSink`]).
+/// through their own instantiation of the loops (see [`Sink`]), anything else in the
+/// emitter's batches.
 ///
 /// # Safety
 /// `n / LANES == FULL`, `input.len()` a multiple of `n`; the CPU has `V`'s instruction set;
@@ -1034,18 +1005,8 @@ unsafe fn short_rows<T: Int, V: IntVector<T>, const FULL: usize, const DOT: bool
             let o = unsafe { short_rows_to::<T, V, FULL, DOT, _>(input, n, &mut sink) };
             (sink.next, o)
         }
-        out => {
-            let mut sink = BatchSink {
-                out,
-                next: 0,
-                buf: [0; BATCH],
-                count: 0,
-            };
-            // SAFETY: forwarded contract.
-            let o = unsafe { short_rows_to::<T, V, FULL, DOT, _>(input, n, &mut sink) };
-            sink.finish();
-            (sink.next, o)
-        }
+        // SAFETY: forwarded contract.
+        _ => return unsafe { short_rows_to::<T, V, FULL, DOT, _>(input, n, em) },
     };
     em.next = done;
     o
