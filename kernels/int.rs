@@ -423,13 +423,28 @@ struct ExtSink<'s, T, V> {
     path: PhantomData<V>,
 }
 
+impl<'s, T: Int, V: IntVector<T>> ExtSink<'s, T, V> {
+    /// A sink into `out`, from its start.
+    ///
+    /// # Safety
+    /// The CPU has `V`'s instruction set: [`Sink::put`] narrows with it.
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    unsafe fn new(out: &'s mut [T]) -> Self {
+        ExtSink {
+            out,
+            next: 0,
+            path: PhantomData,
+        }
+    }
+}
+
 impl<T: Int, V: IntVector<T>> Sink for ExtSink<'_, T, V> {
     #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     fn put<const K: usize>(&mut self, vals: &[i32; K]) {
         if let Some(o) = self.out.get_mut(self.next..self.next + K) {
             if let Ok(sixteen) = <&[i32; 16]>::try_from(vals.as_slice()) {
-                // SAFETY: `o` holds `K == 16` values; `V`'s instruction set is there: the
-                // sink is only made and used inside the kernels of `V`'s path.
+                // SAFETY: `o` holds `K == 16` values; the CPU has `V`'s instruction set
+                // (`ExtSink::new`'s contract).
                 unsafe { V::narrow16(sixteen, o.as_mut_ptr()) };
             } else {
                 for (o, &v) in o.iter_mut().zip(vals) {
@@ -637,8 +652,8 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     /// `out[j] = vals[j] as T` for the sixteen values (each in `T`'s range): how the extremes
     /// of [`IntVector::hext16`] reach a `T` output ([`ExtSink`]). Paths override it with their
     /// narrowing instructions: as a loop, the compiler took the extremes out of the register
-    /// one by one, some thirty operations per sixteen rows (int8 7x7 `max` about 1.4-1.7x
-    /// faster with `vpmovdb` on AVX-512, 1.15x with packs on AVX2, on an AMD Zen 5).
+    /// one by one, some thirty operations per sixteen rows (int8 7x7 `max` 1.3-1.7x faster
+    /// with `vpmovdb` on AVX-512, 1.15-1.25x with packs on AVX2, on an AMD Zen 5).
     ///
     /// # Safety
     /// `out..out + 16` must be writable; the CPU has `Self`'s instruction set.
@@ -1147,25 +1162,32 @@ pub(crate) unsafe fn ext16_body<T: Int, V: IntVector<T>, const MAX: bool, S: Sin
     groups: usize,
     sink: &mut S,
 ) {
-    // Two loops, the row length's kind known in each: with the choice inside one, the
-    // sixteen rows went through the stack every group (an initializing store, a store and a
-    // load a row; int8 7x7 `max` on AVX-512 1.32x faster without, on an AMD Zen 5).
+    // A loop per row length in whole vectors, up to three (a constant of each loop, so a row
+    // is straight-line code): with the length's kind chosen inside one loop, the sixteen rows
+    // went through the stack every group (an initializing store, a store and a load a row;
+    // int8 7x7 `max` on AVX-512 1.32x faster without, on an AMD Zen 5), as they still do for
+    // rows of four vectors or more, each a loop of its own.
     // SAFETY: forwarded contract.
     unsafe {
-        if n < V::LANES {
-            ext16_loop::<T, V, MAX, true, S>(p, n, groups, sink);
-        } else {
-            ext16_loop::<T, V, MAX, false, S>(p, n, groups, sink);
+        match n / V::LANES {
+            0 => ext16_loop::<T, V, MAX, 0, S>(p, n, groups, sink),
+            1 => ext16_loop::<T, V, MAX, 1, S>(p, n, groups, sink),
+            2 => ext16_loop::<T, V, MAX, 2, S>(p, n, groups, sink),
+            3 => ext16_loop::<T, V, MAX, 3, S>(p, n, groups, sink),
+            _ => ext16_loop::<T, V, MAX, ANY_FULL, S>(p, n, groups, sink),
         }
     }
 }
 
-/// [`ext16_body`] for rows shorter than a vector (`SHORT`) or not.
+/// `FULL` for rows of any length in [`ext16_loop`].
+const ANY_FULL: usize = usize::MAX;
+
+/// [`ext16_body`] for rows of `FULL == n / LANES` whole vectors (or any, [`ANY_FULL`]).
 ///
 /// # Safety
-/// As for [`IntVector::ext16`], and `SHORT == (n < LANES)`.
+/// As for [`IntVector::ext16`], and `FULL` is `n / LANES` or [`ANY_FULL`] (with `n >= LANES`).
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-unsafe fn ext16_loop<T: Int, V: IntVector<T>, const MAX: bool, const SHORT: bool, S: Sink>(
+unsafe fn ext16_loop<T: Int, V: IntVector<T>, const MAX: bool, const FULL: usize, S: Sink>(
     p: *const T,
     n: usize,
     groups: usize,
@@ -1182,10 +1204,10 @@ unsafe fn ext16_loop<T: Int, V: IntVector<T>, const MAX: bool, const SHORT: bool
         unsafe {
             let mut rows = [fill; 16];
             for quad in rows.as_chunks_mut::<4>().0 {
-                quad[0] = ext_short_row::<T, V, MAX, SHORT>(p, n, mask, fill);
-                quad[1] = ext_short_row::<T, V, MAX, SHORT>(p.add(n), n, mask, fill);
-                quad[2] = ext_short_row::<T, V, MAX, SHORT>(p.add(2 * n), n, mask, fill);
-                quad[3] = ext_short_row::<T, V, MAX, SHORT>(p.add(3 * n), n, mask, fill);
+                quad[0] = ext_short_row::<T, V, MAX, FULL>(p, n, mask, fill);
+                quad[1] = ext_short_row::<T, V, MAX, FULL>(p.add(n), n, mask, fill);
+                quad[2] = ext_short_row::<T, V, MAX, FULL>(p.add(2 * n), n, mask, fill);
+                quad[3] = ext_short_row::<T, V, MAX, FULL>(p.add(3 * n), n, mask, fill);
                 p = super::opaque(p.add(4 * n));
             }
             V::hext16::<MAX>(rows, vals.as_mut_ptr());
@@ -1194,15 +1216,16 @@ unsafe fn ext16_loop<T: Int, V: IntVector<T>, const MAX: bool, const SHORT: bool
     }
 }
 
-/// One row of [`ext16_body`]: [`ext_row`], or for a row shorter than a vector (`SHORT`) its
-/// values where `mask` is set and `fill` elsewhere. (A function, not a closure: see
-/// [`short_row`].)
+/// One row of [`ext16_body`]: for a row shorter than a vector (`FULL == 0`) its values where
+/// `mask` is set and `fill` elsewhere; for `FULL` whole vectors and a few values, the extreme
+/// of its whole vectors and the one that ends with it (repeats do not change an extreme);
+/// for [`ANY_FULL`], [`ext_row`]. (A function, not a closure: see [`short_row`].)
 ///
 /// # Safety
-/// `p..p + max(n, LANES)` must be readable, `SHORT == (n < LANES)`; the CPU has `V`'s
+/// `p..p + max(n, LANES)` must be readable, `FULL` as for [`ext16_loop`]; the CPU has `V`'s
 /// instruction set.
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-unsafe fn ext_short_row<T: Int, V: IntVector<T>, const MAX: bool, const SHORT: bool>(
+unsafe fn ext_short_row<T: Int, V: IntVector<T>, const MAX: bool, const FULL: usize>(
     p: *const T,
     n: usize,
     mask: V,
@@ -1210,10 +1233,17 @@ unsafe fn ext_short_row<T: Int, V: IntVector<T>, const MAX: bool, const SHORT: b
 ) -> V {
     // SAFETY: the caller's range.
     unsafe {
-        if SHORT {
+        if FULL == 0 {
             V::select(mask, V::load(p), fill)
-        } else {
+        } else if FULL == ANY_FULL {
             ext_row::<T, V, MAX>(p, n)
+        } else {
+            let l = V::LANES;
+            let mut a = ext_step::<T, V, MAX>(V::load(p), V::load(p.add(n - l)));
+            for k in 1..FULL {
+                a = ext_step::<T, V, MAX>(a, V::load(p.add(k * l)));
+            }
+            a
         }
     }
 }
@@ -1303,15 +1333,12 @@ unsafe fn nchw_ext<T: Int, V: IntVector<T>, const MAX: bool>(
         // horizontal fold was most of the work on rows of one to a few vectors. Straight into
         // the output where it takes the extremes as they are (see `Sink`).
         let groups = groups_from(0, len, 16, n, l);
-        // SAFETY: forwarded contract; the rows and loads are inside the input (`groups_from`:
-        // a row shorter than a vector reads `l` values from its start).
+        // SAFETY: forwarded contract (the CPU has `V`'s instruction set, which `ExtSink::new`
+        // asks for); the rows and loads are inside the input (`groups_from`: a row shorter
+        // than a vector reads `l` values from its start).
         unsafe {
             if let IntOut::Ext { out, .. } = &mut *em.out {
-                let mut sink = ExtSink::<T, V> {
-                    out,
-                    next: 0,
-                    path: PhantomData,
-                };
+                let mut sink = ExtSink::<T, V>::new(out);
                 V::ext16::<MAX, _>(base, n, groups, &mut sink);
                 em.next = sink.next;
             } else {
