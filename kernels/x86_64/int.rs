@@ -622,6 +622,22 @@ unsafe fn pack16_i16(vals: &[i32; 16]) -> __m256i {
     _mm256_packs_epi32(_mm256_loadu_si256(p), _mm256_loadu_si256(p.add(1)))
 }
 
+/// `IntVector::narrow16` for bytes on AVX2: `out[j] = vals[j]` as `i8` (`SIGNED`) or `u8`.
+/// Every value is in range, so the saturating packs narrow exactly; they work within 128-bit
+/// lanes, which the permutation puts back in order.
+#[inline(always)]
+unsafe fn narrow16_bytes<const SIGNED: bool>(vals: &[i32; 16], out: *mut u8) {
+    let w = pack16_i16(vals);
+    let b = if SIGNED {
+        _mm256_packs_epi16(w, w)
+    } else {
+        _mm256_packus_epi16(w, w)
+    };
+    // Bytes `[0-3, 8-11, 0-3, 8-11 | 4-7, 12-15, 4-7, 12-15]`, in order by 32-bit lanes.
+    let x = _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm_storeu_si128(out.cast(), _mm256_castsi256_si128(x));
+}
+
 // SAFETY: see the module documentation.
 unsafe impl IntVector<i8> for __m256i {
     // The long rows' narrow sum: `pmaddubsw` against ones adds byte pairs into `i16` lanes
@@ -701,15 +717,7 @@ unsafe impl IntVector<i8> for __m256i {
     const HEXT16: bool = true;
     #[inline(always)]
     unsafe fn narrow16(vals: &[i32; 16], out: *mut i8) {
-        // Every value is in range, so the saturating packs narrow exactly; they work within
-        // 128-bit lanes, which the permutation puts back in order.
-        let w = pack16_i16(vals);
-        // Bytes `[0-3, 8-11, 0-3, 8-11 | 4-7, 12-15, 4-7, 12-15]`, in order by 32-bit lanes.
-        let x = _mm256_permutevar8x32_epi32(
-            _mm256_packs_epi16(w, w),
-            _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7),
-        );
-        _mm_storeu_si128(out.cast(), _mm256_castsi256_si128(x));
+        narrow16_bytes::<true>(vals, out.cast());
     }
     #[inline(always)]
     unsafe fn hext16<const MAX: bool>(rows: [Self; 16], out: *mut i32) {
@@ -770,15 +778,7 @@ unsafe impl IntVector<u8> for __m256i {
     const HEXT16: bool = true;
     #[inline(always)]
     unsafe fn narrow16(vals: &[i32; 16], out: *mut u8) {
-        // Every value is in range, so the saturating packs narrow exactly; they work within
-        // 128-bit lanes, which the permutation puts back in order.
-        let w = pack16_i16(vals);
-        // Bytes `[0-3, 8-11, 0-3, 8-11 | 4-7, 12-15, 4-7, 12-15]`, in order by 32-bit lanes.
-        let x = _mm256_permutevar8x32_epi32(
-            _mm256_packus_epi16(w, w),
-            _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7),
-        );
-        _mm_storeu_si128(out.cast(), _mm256_castsi256_si128(x));
+        narrow16_bytes::<false>(vals, out.cast());
     }
     #[inline(always)]
     unsafe fn hext16<const MAX: bool>(rows: [Self; 16], out: *mut i32) {
