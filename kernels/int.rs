@@ -652,8 +652,9 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     /// `out[j] = vals[j] as T` for the sixteen values (each in `T`'s range): how the extremes
     /// of [`IntVector::hext16`] reach a `T` output ([`ExtSink`]). Paths override it with their
     /// narrowing instructions: as a loop, the compiler took the extremes out of the register
-    /// one by one, some thirty operations per sixteen rows (int8 7x7 `max` 1.3-1.7x faster
-    /// with `vpmovdb` on AVX-512, 1.15-1.25x with packs on AVX2, on an AMD Zen 5).
+    /// one by one, some thirty operations per sixteen rows (not measured on its own: the
+    /// A/B runs of the loop split alone and of the whole change put it at about 1.3-1.7x for
+    /// int8 7x7 `max` on AVX-512, 1.15-1.25x on AVX2, on an AMD Zen 5).
     ///
     /// # Safety
     /// `out..out + 16` must be writable; the CPU has `Self`'s instruction set.
@@ -1165,8 +1166,8 @@ pub(crate) unsafe fn ext16_body<T: Int, V: IntVector<T>, const MAX: bool, S: Sin
     // A loop per row length in whole vectors, up to three (a constant of each loop, so a row
     // is straight-line code): with the length's kind chosen inside one loop, the sixteen rows
     // went through the stack every group (an initializing store, a store and a load a row;
-    // int8 7x7 `max` on AVX-512 1.32x faster without, on an AMD Zen 5), as they still do for
-    // rows of four vectors or more, each a loop of its own.
+    // int8 7x7 `max` on AVX-512 1.32x faster without, on an AMD Zen 5, measured beside a CI
+    // run), as they still do in the one loop for rows of four vectors or more.
     // SAFETY: forwarded contract.
     unsafe {
         match n / V::LANES {
