@@ -128,8 +128,8 @@ unsafe impl Vector for __m128 {
         |mask, a, b| _mm_or_ps(_mm_and_ps(mask, a), _mm_andnot_ps(mask, b)),
         _mm_set1_ps
     );
-    // Two vectors of the same lanes at a time (NCHW rows of more than 64 values, NHWC column
-    // tiles): one unordered compare checks both, ORed into the first state's NaN register.
+    // Two vectors of the same lanes at a time (NCHW rows of more than 64 values, NHWC rows read
+    // two at a time): one unordered compare checks both, ORed into the first state's NaN register.
     // Against a compare per vector, on an AMD Zen 5 (NCHW `max`, three runs): 8x256x56x56
     // 1.2-1.6x, token rows of 768 1.16-1.31x, 1x3x224x224 1.12-1.14x, 1x64x112x112 1.09-1.13x,
     // 14x14 1.01-1.08x; 7x7 (short rows, `ext_step_pair`) and NHWC level. (The same for AVX2,
