@@ -45,7 +45,7 @@ unsafe impl Vector for __m256 {
     // Four states of three registers each (`x86_ext`): each chain steps once per four vectors,
     // so the `vmaxps` / `vcmpunordps` latencies no longer set the pace of long rows. Against
     // two states, on an AMD Zen 5 (two runs, `max`): 1x3x224x224 NCHW 1.14-1.22x, 1x64x112x112
-    // 1.05-1.1x, 8x256x56x56 1.04-1.06x, token rows of 768 1.02-1.04x, 14x14 level. (SSE2 keeps
+    // 1.05-1.06x, 8x256x56x56 1.04-1.06x, token rows of 768 1.02-1.04x, 14x14 level. (SSE2 keeps
     // two: with four, its two-operand forms ran out of registers and rows longer than a block
     // were 4x slower.)
     const EXT_ACCUMULATORS: usize = 4;

@@ -133,7 +133,7 @@ unsafe impl Vector for __m128 {
     // Against a compare per vector, on an AMD Zen 5 (NCHW `max`, three runs): 8x256x56x56
     // 1.2-1.6x, token rows of 768 1.16-1.31x, 1x3x224x224 1.12-1.14x, 1x64x112x112 1.09-1.13x,
     // 14x14 1.01-1.08x; 7x7 (short rows, `ext_step_pair`) and NHWC level. (The same for AVX2,
-    // with `ext_step_pair` too: 7x7 0.95-0.99x, long rows 1.0-1.03x: not taken.)
+    // with `ext_step_pair` too: 7x7 0.95-0.99x, long rows 0.97-1.03x: not taken.)
     #[inline(always)]
     unsafe fn ext_step2<const MAX: bool>(
         (m, z, n): Self::Ext,
@@ -141,18 +141,11 @@ unsafe impl Vector for __m128 {
         x: Self,
         y: Self,
     ) -> (Self::Ext, Self::Ext) {
-        let n = _mm_or_ps(n, _mm_cmpunord_ps(x, y));
-        if MAX {
-            (
-                (_mm_max_ps(m, x), _mm_and_ps(z, x), n),
-                (_mm_max_ps(mb, y), _mm_and_ps(zb, y), nb),
-            )
-        } else {
-            (
-                (_mm_min_ps(m, x), _mm_or_ps(z, x), n),
-                (_mm_min_ps(mb, y), _mm_or_ps(zb, y), nb),
-            )
-        }
+        // The values and signed zeros as `ext_step` steps them (its per-vector compares are
+        // not used, and the compiler drops them).
+        let (m, z, _) = Self::ext_step::<MAX>((m, z, n), x);
+        let (mb, zb, _) = Self::ext_step::<MAX>((mb, zb, nb), y);
+        ((m, z, _mm_or_ps(n, _mm_cmpunord_ps(x, y))), (mb, zb, nb))
     }
     #[inline(always)]
     unsafe fn fold_pair(a: Self, b: Self, level: u32) -> (Self, Self) {
