@@ -322,9 +322,20 @@ const PREFETCH_AHEAD: usize = 2048;
 #[inline(always)]
 pub(crate) fn prefetch_ahead<T>(p: *const T, lines: usize) {
     #[cfg(target_arch = "x86_64")]
+    prefetch_lines(p.cast::<u8>().wrapping_add(PREFETCH_AHEAD), lines);
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (p, lines);
+}
+
+/// Asks the cache for the `lines` lines of 64 bytes from `p` (one `prefetcht0` each; x86-64
+/// only, nothing elsewhere). Only the address is used: it may lie anywhere, even past the
+/// input, where the hint is simply wasted.
+#[inline(always)]
+pub(crate) fn prefetch_lines<T>(p: *const T, lines: usize) {
+    #[cfg(target_arch = "x86_64")]
     {
         use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        let b = p.cast::<i8>().wrapping_add(PREFETCH_AHEAD);
+        let b = p.cast::<i8>();
         for k in 0..lines {
             // SAFETY: `prefetcht0` (SSE, part of every x86-64 CPU) is a hint: it never faults,
             // whatever the address, and changes nothing the program can observe.
