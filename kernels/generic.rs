@@ -1867,8 +1867,23 @@ const PAGE_CHANNELS: usize = 1024;
 /// Rows per group of [`nhwc_pages`] (a divisor of `NHWC_TILE_BLOCK`).
 const PAGE_GROUP: usize = 8;
 
-/// Channel vectors per tile of [`nhwc_pages`].
+/// Channel vectors per tile of [`nhwc_pages`]: the most (see [`page_tile`]).
 const PAGE_TILE: usize = 8;
+
+/// Channel vectors per tile of [`nhwc_pages`] for `R` on `V`: [`PAGE_TILE`], but half of it for
+/// max / min on paths whose tiles of their states are that narrow (`Vector::EXT_TILE`: AVX2 and
+/// SSE2, three registers a state in sixteen registers). Eight such states spilled: on an AMD
+/// Zen 5 AVX2 `max` of 1024 and 2048 channels read at 30-35% of the probe with tiles of 8 (as
+/// in its column walks, where these rows go otherwise) and at 44-51% with tiles of 4 (SSE2:
+/// 15-18% and 22-28%); AVX-512 `max` was level with 4, its sums 0.75-0.85x.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+fn page_tile<V: Vector, R: Reduce>() -> usize {
+    if !R::SUM && V::EXT_TILE <= PAGE_TILE / 2 {
+        PAGE_TILE / 2
+    } else {
+        PAGE_TILE
+    }
+}
 
 /// NHWC, rows of a multiple of [`PAGE_CHANNELS`] channels (a whole number of 4 KiB pages), an
 /// input of at most [`NHWC_CACHED_BYTES`] (`Vector::NHWC_PAGES_SUM`, `NHWC_PAGES_EXT`). Such
@@ -1919,7 +1934,7 @@ unsafe fn nhwc_pages<V: Vector, R: Reduce>(
     // channels` of rows `< rows` (for the last chunk with `lead > 0`, `c0 >= lead` as
     // `channels >= 2 * PAGE_CHANNELS`), the partial columns `0..lead` and `channels - (LANES -
     // lead)..channels`, and `out`, `part`, `err` at `t + u * LANES < PAGE_CHANNELS`
-    // (`PAGE_TILE * LANES` divides `PAGE_CHANNELS` on every path); `part` and `err` are read
+    // (`page_tile * LANES` divides `PAGE_CHANNELS` on every path); `part` and `err` are read
     // only where this chunk wrote them (see above).
     unsafe {
         let chunks = channels / PAGE_CHANNELS;
@@ -1955,17 +1970,18 @@ unsafe fn nhwc_pages<V: Vector, R: Reduce>(
                     };
                     let mut t = 0;
                     while t < PAGE_CHANNELS {
+                        let tile = page_tile::<V, R>();
                         let src = if fresh {
                             row.add(t)
                         } else {
                             part.add(t).cast_const()
                         };
                         let mut acc = [R::init::<V>(); PAGE_TILE];
-                        for (u, a) in acc.iter_mut().enumerate() {
+                        for (u, a) in acc.iter_mut().enumerate().take(tile) {
                             *a = R::resume(V::load(src.add(u * lanes)));
                         }
                         page_rows::<V, R>(&mut acc, q.wrapping_add(t), channels, n);
-                        for (u, a) in acc.iter().enumerate() {
+                        for (u, a) in acc.iter().enumerate().take(tile) {
                             let i = t + u * lanes;
                             if close {
                                 close_block::<V, R>(
@@ -1980,7 +1996,7 @@ unsafe fn nhwc_pages<V: Vector, R: Reduce>(
                                 R::value(*a).store(part.add(i));
                             }
                         }
-                        t += PAGE_TILE * lanes;
+                        t += tile * lanes;
                     }
                     g0 += g;
                 }
@@ -1992,12 +2008,12 @@ unsafe fn nhwc_pages<V: Vector, R: Reduce>(
 }
 
 /// The `n <= PAGE_GROUP` rows from `q` (stride `stride`) into a tile's states of
-/// [`nhwc_pages`], unrolled: pairs where the path checks pairs (`Vector::EXT_PAIRS`, max /
+/// [`nhwc_pages`] (the first [`page_tile`] of `acc`), unrolled: pairs where the path checks pairs (`Vector::EXT_PAIRS`, max /
 /// min), else one row at a time. (`q` may point past the input when `n == 0`: never
 /// dereferenced then.)
 ///
 /// # Safety
-/// `q + i * stride + [0, PAGE_TILE * LANES)` readable for every `i < n`.
+/// `q + i * stride + [0, page_tile * LANES)` readable for every `i < n`.
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn page_rows<V: Vector, R: Reduce>(
     acc: &mut [R::Acc<V>; PAGE_TILE],
@@ -2005,14 +2021,14 @@ unsafe fn page_rows<V: Vector, R: Reduce>(
     stride: usize,
     n: usize,
 ) {
-    let lanes = V::LANES;
+    let (lanes, tile) = (V::LANES, page_tile::<V, R>());
     // SAFETY: (for this whole block) only rows `i < n` are read, each over the tile's vectors.
     unsafe {
         if R::SUM || !V::EXT_PAIRS {
             for i in 0..PAGE_GROUP {
                 if i < n {
                     let r = q.add(i * stride);
-                    for (u, a) in acc.iter_mut().enumerate() {
+                    for (u, a) in acc.iter_mut().enumerate().take(tile) {
                         *a = R::step(*a, V::load(r.add(u * lanes)));
                     }
                 }
@@ -2021,13 +2037,13 @@ unsafe fn page_rows<V: Vector, R: Reduce>(
             for i in (0..PAGE_GROUP).step_by(2) {
                 if i + 1 < n {
                     let (r, r2) = (q.add(i * stride), q.add((i + 1) * stride));
-                    for (u, a) in acc.iter_mut().enumerate() {
+                    for (u, a) in acc.iter_mut().enumerate().take(tile) {
                         let o = u * lanes;
                         *a = R::step_pair(*a, V::load(r.add(o)), V::load(r2.add(o)));
                     }
                 } else if i < n {
                     let r = q.add(i * stride);
-                    for (u, a) in acc.iter_mut().enumerate() {
+                    for (u, a) in acc.iter_mut().enumerate().take(tile) {
                         *a = R::step(*a, V::load(r.add(u * lanes)));
                     }
                 }

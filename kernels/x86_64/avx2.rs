@@ -54,6 +54,7 @@ unsafe impl Vector for __m256 {
     const ALIGN_LOADS: bool = true;
     type Mask = __m256;
     const NHWC_PAGES_SUM: bool = true;
+    const NHWC_PAGES_EXT: bool = true;
     type Chunk = [f32; 512];
 
     // No `unsafe` blocks below: each body only calls intrinsics of the enabled features, and

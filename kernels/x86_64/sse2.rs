@@ -23,6 +23,7 @@ unsafe impl Vector for __m128 {
     const NHWC_GROUP: usize = 8;
     type Mask = __m128;
     const NHWC_PAGES_SUM: bool = true;
+    const NHWC_PAGES_EXT: bool = true;
     type Chunk = [f32; 256];
 
     // Bodies call SSE/SSE2 intrinsics without `unsafe` blocks: the trait's contract (pointers
