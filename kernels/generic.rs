@@ -2465,12 +2465,12 @@ unsafe fn store_n<V: Vector>(v: V, p: *mut f32, partial: usize) {
 /// How many periods of [`nhwc_flat`] (`nv` vectors each) a max / min steps at once: enough for
 /// eight independent chains (with one chain per vector of a period, one to seven on AVX-512,
 /// the latency of each step bounded the loop: 1x3x224x224 `max` 1.7x faster with twelve, one
-/// channel 3.5x with eight), a power of two, and at most twice the path's `EXT_TILE` states
-/// (SSE2 and AVX2 states are three registers each: twelve of them were slower than six).
+/// channel 3.5x with eight), a power of two, and at most `states` states
+/// (`Vector::FLAT_EXT_STATES`).
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-const fn flat_copies(nv: usize, tile: usize) -> usize {
+const fn flat_copies(nv: usize, states: usize) -> usize {
     let mut copies = 8usize.div_ceil(nv).next_power_of_two();
-    while copies > 1 && nv * copies > 2 * tile {
+    while copies > 1 && nv * copies > states {
         copies /= 2;
     }
     copies
@@ -2493,7 +2493,10 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
     avg: bool,
 ) {
     let lanes = V::LANES;
-    let period = 16 * G;
+    // Max / min, whose order is free, need only a period that is a multiple of both the
+    // vector and `channels` (`channels = G 2^k` with `2^k <= 4 <= LANES`): `G` vectors, so
+    // that the states can be laid over several periods (see `flat_copies`).
+    let period = if R::SUM { 16 * G } else { G * lanes };
     let nv = period / lanes;
     // The sum goes by blocks of `TERMS_PER_PARTIAL` periods (the canonical row partials), one
     // period at a time, each block added to the totals in order. Max / min, whose order is
@@ -2503,7 +2506,7 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
     let copies = if R::SUM {
         1
     } else {
-        flat_copies(nv, V::EXT_TILE)
+        flat_copies(nv, V::FLAT_EXT_STATES)
     };
     let total = rows * channels;
     let block = if R::SUM {

@@ -29,6 +29,13 @@ pub(crate) unsafe trait Vector: Copy {
     const EXT_ACCUMULATORS: usize;
     /// Channel vectors per NHWC tile for max / min.
     const EXT_TILE: usize;
+    /// The most states the NHWC "flat" path (fewer than 8 channels) keeps for max / min, laid
+    /// over consecutive periods of its values (`generic::flat_copies`): twice `EXT_TILE` by
+    /// default. AVX2 takes four: its states are three registers each, and with six or eight
+    /// (18 or 24 of its 16 registers) `max` of 1-7 channels was 1.16-1.9x slower on an AMD
+    /// Zen 5. (SSE2, whose steps wait on their latency more, kept eight: 1.4-1.5x faster than
+    /// four for 1, 2 or 4 channels.)
+    const FLAT_EXT_STATES: usize = 2 * Self::EXT_TILE;
     /// NHWC rows a tile adds in registers before the next tile of its chunk takes the same
     /// rows (at most, and ideally a divisor of, the canonical 32-row block). Small groups read
     /// memory a few rows at a time left to right, which x86 prefetchers follow; 32 keeps the
@@ -51,8 +58,9 @@ pub(crate) unsafe trait Vector: Copy {
     /// SSE2 1.7x). A path's `Kernels` may still turn it off for a CPU (`Dims::pages`: AVX-512
     /// on an AMD Zen 4, whose column walks read these rows 1.17-1.28x faster).
     const NHWC_PAGES_SUM: bool = false;
-    /// The same for max / min: AVX-512 1.08-1.1x; on AVX2 and SSE2, whose NaN checks make
-    /// these compute-bound, 0.77-0.94x (their columns keep several states per vector).
+    /// The same for max / min: AVX-512 1.08-1.1x; AVX2 1.16-1.53x and SSE2 1.2-1.34x (AMD Zen
+    /// 5, 1024 and 2048 channels, 7x7 and 14x14) with their tiles of four vectors there
+    /// (`generic::page_tile`; with eight, 0.77-1.02x).
     const NHWC_PAGES_EXT: bool = false;
     /// Whether the NCHW short-row groups (`LANES` rows, each reduced to one vector) keep their
     /// row loop rolled. Unrolled, the optimizer interleaves the rows' loads, which spills
