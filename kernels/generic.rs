@@ -2494,9 +2494,14 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
 ) {
     let lanes = V::LANES;
     // Max / min, whose order is free, need only a period that is a multiple of both the
-    // vector and `channels` (`channels = G 2^k` with `2^k <= 4 <= LANES`): `G` vectors, so
-    // that the states can be laid over several periods (see `flat_copies`).
-    let period = if R::SUM { 16 * G } else { G * lanes };
+    // vector and `channels` (`channels = G 2^k` with `2^k <= 4 <= LANES`): `G` vectors where
+    // the path says so (`Vector::FLAT_EXT_SHORT`), so that the states can be laid over several
+    // periods (see `flat_copies`).
+    let period = if R::SUM || !V::FLAT_EXT_SHORT {
+        16 * G
+    } else {
+        G * lanes
+    };
     let nv = period / lanes;
     // The sum goes by blocks of `TERMS_PER_PARTIAL` periods (the canonical row partials), one
     // period at a time, each block added to the totals in order. Max / min, whose order is

@@ -36,6 +36,14 @@ pub(crate) unsafe trait Vector: Copy {
     /// Zen 5. (SSE2, whose steps wait on their latency more, kept eight: 1.4-1.5x faster than
     /// four for 1, 2 or 4 channels.)
     const FLAT_EXT_STATES: usize = 2 * Self::EXT_TILE;
+    /// Whether the NHWC "flat" path's max / min take the shortest period that suits both the
+    /// vector and the channels (`G` vectors for `channels = G 2^k`) instead of the sum's
+    /// canonical `16 G` values (the same on AVX-512): AVX2 and SSE2, where `FLAT_EXT_STATES`
+    /// then counts whole periods (1-7 channels `max` on an AMD Zen 5: AVX2 1.11-1.73x with
+    /// four states, SSE2 0.97-1.43x). On NEON it left the flat loops' instructions as they
+    /// were but cost instructions elsewhere in the NHWC entry (qemu counts: 1x1280x7x7 `max`
+    /// 0.446 -> 0.541 per element, `sum` 0.501 -> 0.636): not taken there.
+    const FLAT_EXT_SHORT: bool = false;
     /// NHWC rows a tile adds in registers before the next tile of its chunk takes the same
     /// rows (at most, and ideally a divisor of, the canonical 32-row block). Small groups read
     /// memory a few rows at a time left to right, which x86 prefetchers follow; 32 keeps the

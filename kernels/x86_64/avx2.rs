@@ -50,6 +50,7 @@ unsafe impl Vector for __m256 {
     // were 4x slower.)
     const EXT_ACCUMULATORS: usize = 4;
     const EXT_TILE: usize = 4;
+    const FLAT_EXT_SHORT: bool = true;
     const FLAT_EXT_STATES: usize = 4;
     const NHWC_GROUP: usize = 8;
     const ALIGN_LOADS: bool = true;

@@ -20,6 +20,7 @@ unsafe impl Vector for __m128 {
     const TILE: usize = 8;
     const EXT_ACCUMULATORS: usize = 2;
     const EXT_TILE: usize = 4;
+    const FLAT_EXT_SHORT: bool = true;
     const NHWC_GROUP: usize = 8;
     type Mask = __m128;
     const NHWC_PAGES_SUM: bool = true;
