@@ -634,7 +634,8 @@ unsafe fn stream_groups<V: Vector, R: Reduce, const FULL: usize>(
 }
 
 /// The longest short NCHW rows (in whole vectors) that [`plain_groups`] asks the cache for
-/// ahead of ([`prefetch_ahead`](super::prefetch_ahead)). On AVX-512 on an AMD Zen 5, against
+/// ahead of ([`prefetch_ahead`](super::prefetch_ahead)), on paths that do
+/// (`Vector::SHORT_ROW_HINTS`). On AVX-512 on an AMD Zen 5, against
 /// the same build without the hints: 7x7 `max` 1.17-1.21x (1280 and 2048 rows), 8x64x7x7
 /// 1.08x, rows of 100 values level; 14x14 `max` (twelve vectors) 0.87x with them.
 const PREFETCH_FULL: usize = 6;
@@ -747,7 +748,9 @@ unsafe fn plain_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usiz
         let pairs = V::NCHW_ROLLED && SHORT;
         // Rows asked for ahead (`prefetch_ahead`): short ones of inputs larger than an L1 data
         // cache (a 6 KB input, 32 rows of 49 values: 0.9x with it).
-        let ahead = FULL <= PREFETCH_FULL && rows * len * size_of::<f32>() > 32 * 1024;
+        let ahead = V::SHORT_ROW_HINTS
+            && FULL <= PREFETCH_FULL
+            && rows * len * size_of::<f32>() > 32 * 1024;
         let group_rows = if pairs {
             core::hint::black_box(lanes / 2)
         } else {

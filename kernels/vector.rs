@@ -88,6 +88,11 @@ pub(crate) unsafe trait Vector: Copy {
     /// (see `generic::stream_row`). Worth it where masked loads are cheap and a misaligned
     /// load reads two cache lines: AVX-512.
     const STREAM_ROWS: bool = false;
+    /// Whether the groups of short NCHW rows (`generic::plain_groups`) ask the cache for each
+    /// row's lines ahead (`kernels::prefetch_ahead`; x86-64 only): AVX-512, whose 7x7 `max`
+    /// was 1.17-1.21x faster with them on an AMD Zen 5. Not AVX2: there the same hints made
+    /// 7x7 `avg` 1.51-1.53x slower (`max` 1.01-1.14x) on the same CPU.
+    const SHORT_ROW_HINTS: bool = false;
     /// Whether the NHWC max / min loops step two rows at a time into each state (see
     /// [`Vector::ext_step_pair`]): worth it where the state checks a pair of vectors at once
     /// (AVX-512: 1.06-1.17x); elsewhere two rows of single steps were 3-8% slower than rows one

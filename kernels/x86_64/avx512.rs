@@ -108,6 +108,7 @@ unsafe impl Vector for __m512 {
     const EXT_PAIRS: bool = true;
     const ALIGN_LOADS: bool = true;
     const STREAM_ROWS: bool = true;
+    const SHORT_ROW_HINTS: bool = true;
     type Mask = __mmask16;
     const NHWC_PAGES_SUM: bool = true;
     const NHWC_PAGES_EXT: bool = true;
