@@ -531,6 +531,29 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     unsafe fn max(self, b: Self) -> Self;
     /// Lane-wise minimum.
     unsafe fn min(self, b: Self) -> Self;
+    /// The lanes as keys whose [`IntVector::kmax`] / [`IntVector::kmin`] are the lanes' maximum
+    /// / minimum, for the long NCHW rows' running extremes ([`ext_row`]); `ext_key` is its own
+    /// inverse. By default the values themselves; SSE2 `i8` (no `pmaxsb` before SSE4.1) flips
+    /// the sign bits, so that `pmaxub` / `pminub` order the keys as the values: one operation
+    /// per vector, where a signed maximum takes a compare and a three-operation blend, in
+    /// a chain of three where the keys' is one (SSE2 int8 NCHW `max` of rows of 196 to 50 176
+    /// values 1.5-3.2x faster on an AMD Zen 5).
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    unsafe fn ext_key(self) -> Self {
+        self
+    }
+    /// The lane-wise maximum of two vectors of keys ([`IntVector::ext_key`]).
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    unsafe fn kmax(self, b: Self) -> Self {
+        // SAFETY: the caller runs with `Self`'s instruction set.
+        unsafe { self.max(b) }
+    }
+    /// The lane-wise minimum of two vectors of keys ([`IntVector::ext_key`]).
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    unsafe fn kmin(self, b: Self) -> Self {
+        // SAFETY: the caller runs with `Self`'s instruction set.
+        unsafe { self.min(b) }
+    }
     /// The largest lane.
     unsafe fn hmax(self) -> i32;
     /// The smallest lane.
@@ -1380,17 +1403,18 @@ unsafe fn ext_row<T: Int, V: IntVector<T>, const MAX: bool>(p: *const T, n: usiz
     let l = V::LANES;
     // SAFETY: every load reads a whole vector inside `p..p + n`.
     unsafe {
-        let (mut a, mut b) = (V::load(p), V::load(p.add(n - l)));
+        // In keys (`IntVector::ext_key`), back to values at the end.
+        let (mut a, mut b) = (V::load(p).ext_key(), V::load(p.add(n - l)).ext_key());
         let mut i = l;
         while i + 2 * l <= n {
-            a = ext_step::<T, V, MAX>(a, V::load(p.add(i)));
-            b = ext_step::<T, V, MAX>(b, V::load(p.add(i + l)));
+            a = key_step::<T, V, MAX>(a, V::load(p.add(i)).ext_key());
+            b = key_step::<T, V, MAX>(b, V::load(p.add(i + l)).ext_key());
             i += 2 * l;
         }
         if i + l <= n {
-            a = ext_step::<T, V, MAX>(a, V::load(p.add(i)));
+            a = key_step::<T, V, MAX>(a, V::load(p.add(i)).ext_key());
         }
-        ext_step::<T, V, MAX>(a, b)
+        key_step::<T, V, MAX>(a, b).ext_key()
     }
 }
 
@@ -1403,6 +1427,16 @@ unsafe fn ext_row<T: Int, V: IntVector<T>, const MAX: bool>(p: *const T, n: usiz
 unsafe fn ext_step<T: Int, V: IntVector<T>, const MAX: bool>(a: V, b: V) -> V {
     // SAFETY: the caller runs with `V`'s instruction set.
     unsafe { if MAX { a.max(b) } else { a.min(b) } }
+}
+
+/// [`ext_step`] on keys ([`IntVector::ext_key`]).
+///
+/// # Safety
+/// As for any [`IntVector`] method.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn key_step<T: Int, V: IntVector<T>, const MAX: bool>(a: V, b: V) -> V {
+    // SAFETY: the caller runs with `V`'s instruction set.
+    unsafe { if MAX { a.kmax(b) } else { a.kmin(b) } }
 }
 
 /// Lanes of the NHWC scratch rows (`i32` sums or `T` extremes on the stack): rows of more

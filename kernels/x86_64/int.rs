@@ -114,6 +114,18 @@ unsafe impl IntVector<i8> for __m128i {
         max_i8_sse2(self, b)
     }
     #[inline(always)]
+    unsafe fn ext_key(self) -> Self {
+        _mm_xor_si128(self, _mm_set1_epi8(i8::MIN))
+    }
+    #[inline(always)]
+    unsafe fn kmax(self, b: Self) -> Self {
+        _mm_max_epu8(self, b)
+    }
+    #[inline(always)]
+    unsafe fn kmin(self, b: Self) -> Self {
+        _mm_min_epu8(self, b)
+    }
+    #[inline(always)]
     unsafe fn min(self, b: Self) -> Self {
         min_i8_sse2(self, b)
     }
