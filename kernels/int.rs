@@ -534,10 +534,10 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     /// The lanes as keys whose [`IntVector::kmax`] / [`IntVector::kmin`] are the lanes' maximum
     /// / minimum, for the long NCHW rows' running extremes ([`ext_row`]); `ext_key` is its own
     /// inverse. By default the values themselves; SSE2 `i8` (no `pmaxsb` before SSE4.1) flips
-    /// the sign bits, so that `pmaxub` / `pminub` order the keys as the values: one operation
-    /// per vector, where a signed maximum takes a compare and a three-operation blend, in
-    /// a chain of three where the keys' is one (SSE2 int8 NCHW `max` of rows of 196 to 50 176
-    /// values 1.5-3.2x faster on an AMD Zen 5).
+    /// the sign bits, so that `pmaxub` / `pminub` order the keys as the values: two operations
+    /// per vector (the XOR and the extreme) in a chain of one, where a signed maximum takes
+    /// four (a compare and a three-operation blend) in a chain of three (SSE2 int8 NCHW `max`
+    /// of rows of 196 to 50 176 values 1.5-3.2x faster on an AMD Zen 5).
     #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn ext_key(self) -> Self {
         self

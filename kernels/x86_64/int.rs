@@ -129,13 +129,17 @@ unsafe impl IntVector<i8> for __m128i {
     unsafe fn min(self, b: Self) -> Self {
         min_i8_sse2(self, b)
     }
+    // The horizontal folds in keys too (see `ext_key`): four shifts and four `pmaxub` /
+    // `pminub` instead of four compares and blends.
     #[inline(always)]
     unsafe fn hmax(self) -> i32 {
-        i32::from(fold128!(self, 1, max_i8_sse2) as i8)
+        let k = fold128!(<Self as IntVector<i8>>::ext_key(self), 1, _mm_max_epu8) as u8;
+        i32::from((k ^ 0x80) as i8)
     }
     #[inline(always)]
     unsafe fn hmin(self) -> i32 {
-        i32::from(fold128!(self, 1, min_i8_sse2) as i8)
+        let k = fold128!(<Self as IntVector<i8>>::ext_key(self), 1, _mm_min_epu8) as u8;
+        i32::from((k ^ 0x80) as i8)
     }
     type Hsum = __m128i;
     #[inline(always)]
