@@ -2011,8 +2011,8 @@ unsafe fn nhwc_pages<V: Vector, R: Reduce>(
 }
 
 /// The `n <= PAGE_GROUP` rows from `q` (stride `stride`) into a tile's states of
-/// [`nhwc_pages`] (the first [`page_tile`] of `acc`), unrolled: pairs where the path checks pairs (`Vector::EXT_PAIRS`, max /
-/// min), else one row at a time. (`q` may point past the input when `n == 0`: never
+/// [`nhwc_pages`] (the first [`page_tile`] of `acc`), unrolled: pairs where the path checks
+/// pairs (`Vector::EXT_PAIRS`, max / min), else one row at a time. (`q` may point past the input when `n == 0`: never
 /// dereferenced then.)
 ///
 /// # Safety
@@ -2066,8 +2066,8 @@ struct Phase {
     /// The first block: the running totals start empty (otherwise they are read from `out` and
     /// `err`).
     first_block: bool,
-    /// Ask the cache for the group's columns of the next group's rows before taking its own
-    /// ([`super::prefetch_lines`]; see [`nhwc_chunk`]).
+    /// Ask the cache for the group's columns of the next group's rows, row by row as it reads
+    /// its own ([`super::prefetch_lines`]; see [`nhwc_chunk`]).
     ahead: bool,
 }
 

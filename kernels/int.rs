@@ -532,8 +532,8 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     /// Lane-wise minimum.
     unsafe fn min(self, b: Self) -> Self;
     /// The lanes as keys whose [`IntVector::kmax`] / [`IntVector::kmin`] are the lanes' maximum
-    /// / minimum, for the long NCHW rows' running extremes ([`ext_row`]); `ext_key` is its own
-    /// inverse. By default the values themselves; SSE2 `i8` (no `pmaxsb` before SSE4.1) flips
+    /// / minimum, for the long NCHW rows' running extremes ([`ext_row`]) (and a path's own
+    /// horizontal folds); `ext_key` is its own inverse. By default the values themselves; SSE2 `i8` (no `pmaxsb` before SSE4.1) flips
     /// the sign bits, so that `pmaxub` / `pminub` order the keys as the values: two operations
     /// per vector (the XOR and the extreme) in a chain of one, where a signed maximum takes
     /// four (a compare and a three-operation blend) in a chain of three (SSE2 int8 NCHW `max`

@@ -310,7 +310,6 @@ pub(crate) fn to_boundary<T>(p: *const T, lanes: usize) -> usize {
 }
 
 /// How far ahead of a row (bytes) [`prefetch_ahead`] asks for the input (4 KiB: level).
-#[cfg(target_arch = "x86_64")]
 const PREFETCH_AHEAD: usize = 2048;
 
 /// Asks the cache for `lines` lines of 64 bytes from `p + PREFETCH_AHEAD` (one `prefetcht0`
@@ -321,10 +320,7 @@ const PREFETCH_AHEAD: usize = 2048;
 /// may lie past the input, where the hint is simply wasted.)
 #[inline(always)]
 pub(crate) fn prefetch_ahead<T>(p: *const T, lines: usize) {
-    #[cfg(target_arch = "x86_64")]
     prefetch_lines(p.cast::<u8>().wrapping_add(PREFETCH_AHEAD), lines);
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (p, lines);
 }
 
 /// Asks the cache for the `lines` lines of 64 bytes from `p` (one `prefetcht0` each; x86-64

@@ -31,16 +31,16 @@ pub(crate) unsafe trait Vector: Copy {
     const EXT_TILE: usize;
     /// The most states the NHWC "flat" path (fewer than 8 channels) keeps for max / min, laid
     /// over consecutive periods of its values (`generic::flat_copies`): twice `EXT_TILE` by
-    /// default. AVX2 takes four: its states are three registers each, and with six or eight
-    /// (18 or 24 of its 16 registers) `max` of 1-7 channels was 1.16-1.9x slower on an AMD
-    /// Zen 5. (SSE2, whose steps wait on their latency more, kept eight: 1.4-1.5x faster than
-    /// four for 1, 2 or 4 channels.)
+    /// default. AVX2 takes four: its states are three registers each (16 registers), and with
+    /// the short period (`FLAT_EXT_SHORT`) eight were 0.58-0.71x as fast as four for 1, 2, 3
+    /// and 6 channels on an AMD Zen 5 (level for 5 and 7). (SSE2, whose steps wait on their
+    /// latency more, kept eight: 1.38-1.49x faster than four for 1 or 2 channels.)
     const FLAT_EXT_STATES: usize = 2 * Self::EXT_TILE;
     /// Whether the NHWC "flat" path's max / min take the shortest period that suits both the
     /// vector and the channels (`G` vectors for `channels = G 2^k`) instead of the sum's
     /// canonical `16 G` values (the same on AVX-512): AVX2 and SSE2, where `FLAT_EXT_STATES`
-    /// then counts whole periods (1-7 channels `max` on an AMD Zen 5: AVX2 1.11-1.73x with
-    /// four states, SSE2 0.97-1.43x). On NEON it left the flat loops' instructions as they
+    /// then counts whole periods (1-7 channels `max` on an AMD Zen 5, against the canonical
+    /// period's six to fourteen states: AVX2 1.11-1.73x with four states, SSE2 0.97-1.43x). On NEON it left the flat loops' instructions as they
     /// were but cost instructions elsewhere in the NHWC entry (qemu counts: 1x1280x7x7 `max`
     /// 0.446 -> 0.541 per element, `sum` 0.501 -> 0.636): not taken there.
     const FLAT_EXT_SHORT: bool = false;
@@ -68,7 +68,7 @@ pub(crate) unsafe trait Vector: Copy {
     const NHWC_PAGES_SUM: bool = false;
     /// The same for max / min: AVX-512 1.08-1.1x; AVX2 1.16-1.53x and SSE2 1.2-1.34x (AMD Zen
     /// 5, 1024 and 2048 channels, 7x7 and 14x14) with their tiles of four vectors there
-    /// (`generic::page_tile`; with eight, 0.77-1.02x).
+    /// (`generic::page_tile`; with eight, 0.89-1.02x).
     const NHWC_PAGES_EXT: bool = false;
     /// Whether the NCHW short-row groups (`LANES` rows, each reduced to one vector) keep their
     /// row loop rolled. Unrolled, the optimizer interleaves the rows' loads, which spills
