@@ -660,8 +660,8 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     /// `min` (paths with enough registers and a cheap transposed fold); otherwise each row
     /// takes its own [`IntVector::hmax`] / [`IntVector::hmin`].
     const HEXT16: bool = false;
-    /// The maximum (`MAX`) or minimum of the lanes of each of sixteen vectors, written to
-    /// `out[0..16]` in order.
+    /// The maximum (`MAX`) or minimum of the lanes of each of sixteen vectors of keys
+    /// ([`IntVector::ext_key`]), written to `out[0..16]` in order, as values.
     ///
     /// # Safety
     /// `out..out + 16` must be writable.
@@ -669,7 +669,10 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     unsafe fn hext16<const MAX: bool>(rows: [Self; 16], out: *mut i32) {
         for (j, v) in rows.into_iter().enumerate() {
             // SAFETY: `j < 16`, inside the caller's range.
-            unsafe { *out.add(j) = if MAX { v.hmax() } else { v.hmin() } };
+            unsafe {
+                let v = v.ext_key();
+                *out.add(j) = if MAX { v.hmax() } else { v.hmin() };
+            }
         }
     }
 
@@ -1243,10 +1246,11 @@ unsafe fn ext16_loop<T: Int, V: IntVector<T>, const MAX: bool, const FULL: usize
     }
 }
 
-/// One row of [`ext16_body`]: for a row shorter than a vector (`FULL == 0`) its values where
-/// `mask` is set and `fill` elsewhere; for `FULL` whole vectors and a few values, the extreme
-/// of its whole vectors and the one that ends with it (repeats do not change an extreme);
-/// for [`ANY_FULL`], [`ext_row`]. (A function, not a closure: see [`short_row`].)
+/// One row of [`ext16_body`], as keys ([`IntVector::ext_key`]): for a row shorter than a
+/// vector (`FULL == 0`) its values where `mask` is set and `fill` elsewhere; for `FULL` whole
+/// vectors and a few values, the extreme of its whole vectors and the one that ends with it
+/// (repeats do not change an extreme); for [`ANY_FULL`], [`ext_row`]. (A function, not a
+/// closure: see [`short_row`].)
 ///
 /// # Safety
 /// `p..p + max(n, LANES)` must be readable, `FULL` as for [`ext16_loop`]; the CPU has `V`'s
@@ -1261,14 +1265,15 @@ unsafe fn ext_short_row<T: Int, V: IntVector<T>, const MAX: bool, const FULL: us
     // SAFETY: the caller's range.
     unsafe {
         if FULL == 0 {
-            V::select(mask, V::load(p), fill)
+            V::select(mask, V::load(p), fill).ext_key()
         } else if FULL == ANY_FULL {
-            ext_row::<T, V, MAX>(p, n)
+            ext_row::<T, V, MAX>(p, n).ext_key()
         } else {
             let l = V::LANES;
-            let mut a = ext_step::<T, V, MAX>(V::load(p), V::load(p.add(n - l)));
+            let mut a =
+                key_step::<T, V, MAX>(V::load(p).ext_key(), V::load(p.add(n - l)).ext_key());
             for k in 1..FULL {
-                a = ext_step::<T, V, MAX>(a, V::load(p.add(k * l)));
+                a = key_step::<T, V, MAX>(a, V::load(p.add(k * l)).ext_key());
             }
             a
         }
@@ -1419,18 +1424,8 @@ unsafe fn ext_row<T: Int, V: IntVector<T>, const MAX: bool>(p: *const T, n: usiz
     }
 }
 
-/// `max(a, b)` (or `min`) lane by lane. (A function, not a closure: closures do not get the
-/// target features of the entry point.)
-///
-/// # Safety
-/// As for any [`IntVector`] method.
-#[cfg_attr(not(globalpool_unoptimized), inline(always))]
-unsafe fn ext_step<T: Int, V: IntVector<T>, const MAX: bool>(a: V, b: V) -> V {
-    // SAFETY: the caller runs with `V`'s instruction set.
-    unsafe { if MAX { a.max(b) } else { a.min(b) } }
-}
-
-/// [`ext_step`] on keys ([`IntVector::ext_key`]).
+/// `max(a, b)` (or `min`) lane by lane of two vectors of keys ([`IntVector::ext_key`]). (A
+/// function, not a closure: closures do not get the target features of the entry point.)
 ///
 /// # Safety
 /// As for any [`IntVector`] method.
