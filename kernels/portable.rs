@@ -177,9 +177,27 @@ unsafe impl Vector for f32x8 {
     }
     #[inline(always)]
     unsafe fn ext_finish<const MAX: bool>((m, z, n): Self::Ext) -> Self {
-        // A zero result takes its sign from `z`; the NaN lanes are all ones.
+        // SAFETY: nothing here depends on the CPU.
+        unsafe { Self::ext_split::<MAX>((m, z, n)).0 | n }
+    }
+    // Short NCHW rows keep NaNs out of band (as AVX-512): the value with its zero's sign, and
+    // whether any lane saw a NaN; their folds then take `ext_plain`, three operations where
+    // the exact `max` / `min` takes about ten.
+    #[inline(always)]
+    unsafe fn ext_split<const MAX: bool>((m, z, n): Self::Ext) -> (Self, bool) {
+        // A zero result takes its sign from `z`.
         let zero = z & f32x8::splat(-0.0);
-        m.simd_eq(f32x8::splat(0.0)).select(zero, m) | n
+        (m.simd_eq(f32x8::splat(0.0)).select(zero, m), n.any())
+    }
+    #[inline(always)]
+    unsafe fn ext_plain<const MAX: bool>(a: Self, b: Self) -> Self {
+        // Equal lanes (the two zeros included) take the AND (max: `+0.0` for `{+0.0, -0.0}`)
+        // or the OR (min) of both.
+        if MAX {
+            a.simd_eq(b).select(a & b, a.fast_max(b))
+        } else {
+            a.simd_eq(b).select(a | b, a.fast_min(b))
+        }
     }
     #[inline(always)]
     unsafe fn fold_pair(a: Self, b: Self, level: u32) -> (Self, Self) {
