@@ -618,13 +618,18 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     /// `groups` groups of sixteen NCHW rows of `n < LANES` values from `p`, their sums through
     /// [`IntVector::hsum_total16`] into `sink` (for [`IntVector::HSUM16`] paths). Paths
     /// override it with a call of a separately compiled [`short16_body`], so that the loop
-    /// gets registers of its own (see there).
+    /// gets registers of its own (see there), or with VNNI (`DOT`) of a loop of their own.
     ///
     /// # Safety
     /// The CPU has `Self`'s instruction set; every row `p + k n .. + n` and load
     /// `p + k n .. + LANES` for `k < 16 groups` is inside one slice.
     #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-    unsafe fn short16<S: Sink>(p: *const T, n: usize, groups: usize, sink: &mut S) {
+    unsafe fn short16<const DOT: bool, S: Sink>(
+        p: *const T,
+        n: usize,
+        groups: usize,
+        sink: &mut S,
+    ) {
         // SAFETY: forwarded contract.
         unsafe { short16_body::<T, Self, S>(p, n, groups, sink) }
     }
@@ -1104,7 +1109,7 @@ unsafe fn short_rows_to<T: Int, V: IntVector<T>, const FULL: usize, const DOT: b
         let groups = groups_from(o, len, 16, n, l);
         // SAFETY: forwarded contract; the rows and loads are inside the input
         // (`groups_from`).
-        unsafe { V::short16(base.add(o), n, groups, sink) };
+        unsafe { V::short16::<DOT, _>(base.add(o), n, groups, sink) };
         o += 16 * n * groups;
     }
     // With `DOT`, in the narrow sums where the path says so (`IntVector::NSUM_SHORT`).

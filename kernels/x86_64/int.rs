@@ -702,6 +702,143 @@ where
     unsafe { short16_body::<T, __m512i, S>(p, n, groups, sink) }
 }
 
+/// The sums of two rows of `i8` in one register of `i32` lanes: row `a`'s four-byte sums
+/// (`vpdpbusd` against `w`, ones in the row's lanes and zeros past it) biased to `0..=1020`,
+/// shifted into the high 16 bits, then row `b`'s added into the low ones: each lane is
+/// `A * 2^16 + B`, `A` in `0..=1020`, `B` in `-512..=508`.
+///
+/// # Safety
+/// AVX-512F, AVX-512BW and AVX-512 VNNI; `a..a + 64` and `b..b + 64` readable.
+#[inline(always)]
+unsafe fn dot_pair(a: *const i8, b: *const i8, w: __m512i) -> __m512i {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let (a, b) = (_mm512_loadu_si512(a.cast()), _mm512_loadu_si512(b.cast()));
+        let x = _mm512_dpbusd_epi32(_mm512_set1_epi32(512), w, a);
+        _mm512_dpbusd_epi32(_mm512_slli_epi32::<16>(x), w, b)
+    }
+}
+
+/// Adds the lanes `2j` and `2j + 1` of each 128-bit block, `a`'s and `b`'s interleaved by
+/// `unpck` (`QUADS`: 64-bit halves, else 32-bit lanes).
+///
+/// # Safety
+/// AVX-512F.
+#[inline(always)]
+unsafe fn fold_unpack<const QUADS: bool>(a: __m512i, b: __m512i) -> __m512i {
+    // SAFETY: the caller's contract.
+    unsafe {
+        if QUADS {
+            _mm512_add_epi32(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b))
+        } else {
+            _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b))
+        }
+    }
+}
+
+/// Adds blocks `0 + 1` and `2 + 3` of `a`, then of `b`: `[a01, a23, b01, b23]`.
+///
+/// # Safety
+/// AVX-512F.
+#[inline(always)]
+unsafe fn fold_blocks(a: __m512i, b: __m512i) -> __m512i {
+    // SAFETY: the caller's contract.
+    unsafe {
+        _mm512_add_epi32(
+            _mm512_shuffle_i32x4::<0x88>(a, b),
+            _mm512_shuffle_i32x4::<0xDD>(a, b),
+        )
+    }
+}
+
+/// Sixteen rows of `n < 64` values from `p`, as eight [`dot_pair`] registers folded to one:
+/// 128-bit block `k` holds the halves (blocks `0 + 1` in `k = 0, 2`, `2 + 3` in `k = 1, 3`)
+/// of the lane totals of pairs `0-3` (`k < 2`) or `4-7`; returns it and the address after
+/// the rows. Steps through [`super::super::opaque`] every four rows, as [`short16_body`].
+///
+/// # Safety
+/// As for [`dot_pair`], every row's 64 bytes `p + k n ..` (`k < 16`) readable.
+#[inline(always)]
+unsafe fn dot16(p: *const i8, n: usize, w: __m512i) -> (__m512i, *const i8) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let mut p = p;
+        let mut z = [_mm512_setzero_si512(); 8];
+        for two in z.as_chunks_mut::<2>().0 {
+            two[0] = dot_pair(p, p.add(n), w);
+            two[1] = dot_pair(p.add(2 * n), p.add(3 * n), w);
+            p = super::super::opaque(p.add(4 * n));
+        }
+        let u0 = fold_unpack::<true>(
+            fold_unpack::<false>(z[0], z[1]),
+            fold_unpack::<false>(z[2], z[3]),
+        );
+        let u1 = fold_unpack::<true>(
+            fold_unpack::<false>(z[4], z[5]),
+            fold_unpack::<false>(z[6], z[7]),
+        );
+        (fold_blocks(u0, u1), p)
+    }
+}
+
+/// [`IntVector::short16`] for `i8` with AVX-512 VNNI, two groups of sixteen rows at a time:
+/// the rows' sums in [`dot_pair`] registers (one `vpdpbusd` a row, its memory operand the row,
+/// against a weight vector that is also the row's mask; one shift a pair), eight registers a
+/// group folded together, the two groups' pair totals split into their 16-bit fields. Per row
+/// that is one operation where the masked, biased `psadbw` takes two; the fold (`unpck`,
+/// `vshufi32x4` and adds, about one shuffle a row) is shared by thirty-two rows. On an AMD
+/// Zen 4 (EPYC 9004) int8 7x7 `avg` 1.2x, `sum` 1.2x, 5x5 `avg` 1.17x, all against
+/// [`short16_512`] (not measured on the Zen 5).
+///
+/// # Safety
+/// As for [`IntVector::short16`], and the CPU has AVX-512F, AVX-512BW, AVX-512DQ and AVX-512
+/// VNNI.
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vnni")]
+#[inline(never)]
+unsafe fn short16_dot<S: Sink>(p: *const i8, n: usize, groups: usize, sink: &mut S) {
+    // The bias of a pair's high field: 512 per lane (`dot_pair`), sixteen lanes.
+    let bias = 16 * 512;
+    // SAFETY: the caller's contract: `0 < n < 64`, the rows and loads inside the input.
+    unsafe {
+        let w = _mm512_maskz_set1_epi8(!(!0u64 << n), 1);
+        let first = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
+        let second = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
+        let mut p = p;
+        let mut left = groups;
+        while left > 0 {
+            let (a, q) = dot16(p, n, w);
+            // A last single group is folded with itself; only its half is put.
+            let (b, q) = if left >= 2 { dot16(q, n, w) } else { (a, q) };
+            p = q;
+            // The sixteen pair totals in order, each `ΣA * 2^16 + ΣB` over sixteen lanes:
+            // `ΣA <= 16 * 1020` and `|ΣB| <= 8192`, so the total fits in `i32` and `ΣB` is
+            // its low 16 bits sign-extended (odd rows), `ΣA` the rest less the bias (even).
+            let t = fold_blocks(a, b);
+            let odd = _mm512_srai_epi32::<16>(_mm512_slli_epi32::<16>(t));
+            let even = _mm512_sub_epi32(
+                _mm512_srai_epi32::<16>(_mm512_sub_epi32(t, odd)),
+                _mm512_set1_epi32(bias),
+            );
+            // Block `k` of `lo`: rows `8k .. 8k + 4`; of `hi`: rows `8k + 4 .. 8k + 8`.
+            let lo = _mm512_unpacklo_epi32(even, odd);
+            let hi = _mm512_unpackhi_epi32(even, odd);
+            let mut vals = [0i32; 32];
+            let out = vals.as_mut_ptr().cast::<__m512i>();
+            _mm512_storeu_si512(out, _mm512_permutex2var_epi64(lo, first, hi));
+            _mm512_storeu_si512(out.add(1), _mm512_permutex2var_epi64(lo, second, hi));
+            if left >= 2 {
+                sink.put(&vals);
+                left -= 2;
+            } else {
+                if let Some(half) = vals.first_chunk::<16>() {
+                    sink.put(half);
+                }
+                left -= 1;
+            }
+        }
+    }
+}
+
 /// [`ext16_body`] compiled on its own, as [`short16_512`] is.
 ///
 /// # Safety
@@ -1415,9 +1552,21 @@ unsafe impl IntVector<i8> for __m512i {
         store16_16(acc, (128 * 64 * vectors) as i32, out);
     }
     #[inline(always)]
-    unsafe fn short16<S: Sink>(p: *const i8, n: usize, groups: usize, sink: &mut S) {
-        // SAFETY: forwarded contract (the CPU has this impl's instruction set).
-        unsafe { short16_512::<i8, S>(p, n, groups, sink) }
+    unsafe fn short16<const DOT: bool, S: Sink>(
+        p: *const i8,
+        n: usize,
+        groups: usize,
+        sink: &mut S,
+    ) {
+        // SAFETY: forwarded contract (the CPU has this impl's instruction set, and VNNI with
+        // `DOT`).
+        unsafe {
+            if DOT {
+                short16_dot::<S>(p, n, groups, sink)
+            } else {
+                short16_512::<i8, S>(p, n, groups, sink)
+            }
+        }
     }
     const HEXT16: bool = true;
     #[inline(always)]
@@ -1543,8 +1692,15 @@ unsafe impl IntVector<u8> for __m512i {
         store16_16(acc, 0, out);
     }
     #[inline(always)]
-    unsafe fn short16<S: Sink>(p: *const u8, n: usize, groups: usize, sink: &mut S) {
-        // SAFETY: forwarded contract (the CPU has this impl's instruction set).
+    unsafe fn short16<const DOT: bool, S: Sink>(
+        p: *const u8,
+        n: usize,
+        groups: usize,
+        sink: &mut S,
+    ) {
+        // SAFETY: forwarded contract (the CPU has this impl's instruction set). (`u8` has no
+        // `vpdpbusd` loop: its rows would have to be the instruction's register operand, not
+        // its memory one, and cost their loads; it was level with this.)
         unsafe { short16_512::<u8, S>(p, n, groups, sink) }
     }
     const HEXT16: bool = true;
