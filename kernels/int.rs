@@ -587,6 +587,13 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
     unsafe fn nsum_zero<const DOT: bool>() -> Self::Nsum;
     /// Adds all lanes of `v`.
     unsafe fn nsum_add<const DOT: bool>(acc: Self::Nsum, v: Self) -> Self::Nsum;
+    /// Adds the lanes of `v` where `mask` (a [`first`] mask) is set: `nsum_add(acc, v & mask)`,
+    /// which paths with a weighted dot product override with the mask in the weights.
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    unsafe fn nsum_add_masked<const DOT: bool>(acc: Self::Nsum, v: Self, mask: Self) -> Self::Nsum {
+        // SAFETY: the caller's contract (the CPU has this path's instruction set).
+        unsafe { Self::nsum_add::<DOT>(acc, v.and(mask)) }
+    }
     /// `a + b`, for two narrow sums that together hold at most `NSUM_VECTORS` vectors.
     unsafe fn nsum_merge<const DOT: bool>(a: Self::Nsum, b: Self::Nsum) -> Self::Nsum;
     /// `h` plus the `vectors` vectors summed in `n`, as if each had gone through
@@ -1339,7 +1346,7 @@ unsafe fn short_nrow<T: Int, V: IntVector<T>, const FULL: usize, const DOT: bool
             a = V::nsum_add::<DOT>(a, V::load(p.add(v * V::LANES)));
         }
         if r > 0 {
-            a = V::nsum_add::<DOT>(a, V::load(p.add(FULL * V::LANES)).and(mask));
+            a = V::nsum_add_masked::<DOT>(a, V::load(p.add(FULL * V::LANES)), mask);
         }
         a
     }

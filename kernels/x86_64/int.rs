@@ -703,9 +703,8 @@ where
 }
 
 /// The sums of two rows of `i8` in one register of `i32` lanes: row `a`'s four-byte sums
-/// (`vpdpbusd` against `w`, ones in the row's lanes and zeros past it) biased to `0..=1020`,
-/// shifted into the high 16 bits, then row `b`'s added into the low ones: each lane is
-/// `A * 2^16 + B`, `A` in `0..=1020`, `B` in `-512..=508`.
+/// (`vpdpbusd` against `w`, ones in the row's lanes and zeros past it) shifted into the high
+/// 16 bits, then row `b`'s added: each lane is `A * 2^16 + B`, `A` and `B` in `-512..=508`.
 ///
 /// # Safety
 /// AVX-512F, AVX-512BW and AVX-512 VNNI; `a..a + 64` and `b..b + 64` readable.
@@ -714,7 +713,7 @@ unsafe fn dot_pair(a: *const i8, b: *const i8, w: __m512i) -> __m512i {
     // SAFETY: the caller's contract.
     unsafe {
         let (a, b) = (_mm512_loadu_si512(a.cast()), _mm512_loadu_si512(b.cast()));
-        let x = _mm512_dpbusd_epi32(_mm512_set1_epi32(512), w, a);
+        let x = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, a);
         _mm512_dpbusd_epi32(_mm512_slli_epi32::<16>(x), w, b)
     }
 }
@@ -796,8 +795,6 @@ unsafe fn dot16(p: *const i8, n: usize, w: __m512i) -> (__m512i, *const i8) {
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vnni")]
 #[inline(never)]
 unsafe fn short16_dot<S: Sink>(p: *const i8, n: usize, groups: usize, sink: &mut S) {
-    // The bias of a pair's high field: 512 per lane (`dot_pair`), sixteen lanes.
-    let bias = 16 * 512;
     // SAFETY: the caller's contract: `0 < n < 64`, the rows and loads inside the input.
     unsafe {
         let w = _mm512_maskz_set1_epi8(!(!0u64 << n), 1);
@@ -810,15 +807,12 @@ unsafe fn short16_dot<S: Sink>(p: *const i8, n: usize, groups: usize, sink: &mut
             // A last single group is folded with itself; only its half is put.
             let (b, q) = if left >= 2 { dot16(q, n, w) } else { (a, q) };
             p = q;
-            // The sixteen pair totals in order, each `ΣA * 2^16 + ΣB` over sixteen lanes:
-            // `ΣA <= 16 * 1020` and `|ΣB| <= 8192`, so the total fits in `i32` and `ΣB` is
-            // its low 16 bits sign-extended (odd rows), `ΣA` the rest less the bias (even).
+            // The sixteen pair totals in order, each `ΣA * 2^16 + ΣB` over sixteen lanes, the
+            // two rows' sums: `|ΣA|, |ΣB| <= 8192`, so the total fits in `i32`, `ΣB` is its
+            // low 16 bits sign-extended (odd rows) and `ΣA` the rest (even rows).
             let t = fold_blocks(a, b);
             let odd = _mm512_srai_epi32::<16>(_mm512_slli_epi32::<16>(t));
-            let even = _mm512_sub_epi32(
-                _mm512_srai_epi32::<16>(_mm512_sub_epi32(t, odd)),
-                _mm512_set1_epi32(bias),
-            );
+            let even = _mm512_srai_epi32::<16>(_mm512_sub_epi32(t, odd));
             // Block `k` of `lo`: rows `8k .. 8k + 4`; of `hi`: rows `8k + 4 .. 8k + 8`.
             let lo = _mm512_unpacklo_epi32(even, odd);
             let hi = _mm512_unpackhi_epi32(even, odd);
@@ -1470,6 +1464,15 @@ unsafe impl IntVector<i8> for __m512i {
         }
     }
     #[inline(always)]
+    unsafe fn nsum_add_masked<const DOT: bool>(acc: __m512i, v: Self, mask: Self) -> __m512i {
+        if DOT {
+            // The mask in the weights: ones in its lanes, zeros elsewhere.
+            _mm512_dpbusd_epi32(acc, _mm512_and_si512(mask, _mm512_set1_epi8(1)), v)
+        } else {
+            <Self as IntVector<i8>>::nsum_add::<DOT>(acc, _mm512_and_si512(v, mask))
+        }
+    }
+    #[inline(always)]
     unsafe fn nsum_merge<const DOT: bool>(a: __m512i, b: __m512i) -> __m512i {
         if DOT {
             _mm512_add_epi32(a, b)
@@ -1611,6 +1614,15 @@ unsafe impl IntVector<u8> for __m512i {
             _mm512_dpbusd_epi32(acc, v, _mm512_set1_epi8(1))
         } else {
             <Self as IntVector<u8>>::hsum_add(acc, v)
+        }
+    }
+    #[inline(always)]
+    unsafe fn nsum_add_masked<const DOT: bool>(acc: __m512i, v: Self, mask: Self) -> __m512i {
+        if DOT {
+            // The mask in the weights: ones in its lanes, zeros elsewhere.
+            _mm512_dpbusd_epi32(acc, v, _mm512_and_si512(mask, _mm512_set1_epi8(1)))
+        } else {
+            <Self as IntVector<u8>>::nsum_add::<DOT>(acc, _mm512_and_si512(v, mask))
         }
     }
     #[inline(always)]
