@@ -622,16 +622,21 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
             unsafe { *out.add(j) = Self::hsum_total(a, vectors) };
         }
     }
-    /// `groups` groups of sixteen NCHW rows of `n < LANES` values from `p`, their sums through
+    /// With `DOT`, NCHW rows of `1..=DOT16_FULL` whole vectors and a part go sixteen at a
+    /// time as well, through [`IntVector::short16`] with that `FULL` (paths whose `DOT` loop
+    /// takes them).
+    const DOT16_FULL: usize = 0;
+    /// `groups` groups of sixteen NCHW rows of `n = FULL * LANES + r` values (`r < LANES`;
+    /// `FULL == 0` unless `DOT` and `FULL <= DOT16_FULL`) from `p`, their sums through
     /// [`IntVector::hsum_total16`] into `sink` (for [`IntVector::HSUM16`] paths). Paths
     /// override it with a call of a separately compiled [`short16_body`], so that the loop
     /// gets registers of its own (see there), or with VNNI (`DOT`) of a loop of their own.
     ///
     /// # Safety
     /// The CPU has `Self`'s instruction set; every row `p + k n .. + n` and load
-    /// `p + k n .. + LANES` for `k < 16 groups` is inside one slice.
+    /// `p + k n .. + (FULL + 1) LANES` for `k < 16 groups` is inside one slice.
     #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-    unsafe fn short16<const DOT: bool, S: Sink>(
+    unsafe fn short16<const DOT: bool, const FULL: usize, S: Sink>(
         p: *const T,
         n: usize,
         groups: usize,
@@ -1108,15 +1113,16 @@ unsafe fn short_rows_to<T: Int, V: IntVector<T>, const FULL: usize, const DOT: b
     // SAFETY: `first` only reads the mask table.
     let mask = unsafe { first::<T, V>(r.max(1)) };
     let mut o = 0;
-    // Sixteen at a time only for rows shorter than a vector: with longer ones the sixteen
-    // rows' loads, interleaved, cost more than the folds save (17-20% slower at 1-4 vectors).
-    if V::HSUM16 && FULL == 0 {
-        // Groups of sixteen rows `o .. o + 16n` whose last masked load, `o + 15n .. + LANES`,
-        // is inside the input as well.
-        let groups = groups_from(o, len, 16, n, l);
+    // Sixteen at a time only for rows shorter than a vector, or with the path's `DOT` loop:
+    // with longer ones the sixteen rows' loads, interleaved, cost more than the `psadbw`
+    // folds save (17-20% slower at 1-4 vectors).
+    if V::HSUM16 && (FULL == 0 || (DOT && FULL <= V::DOT16_FULL)) {
+        // Groups of sixteen rows `o .. o + 16n` whose last load, `o + 15n + FULL LANES ..
+        // + LANES`, is inside the input as well.
+        let groups = groups_from(o, len, 16, n, FULL * l + l);
         // SAFETY: forwarded contract; the rows and loads are inside the input
         // (`groups_from`).
-        unsafe { V::short16::<DOT, _>(base.add(o), n, groups, sink) };
+        unsafe { V::short16::<DOT, FULL, _>(base.add(o), n, groups, sink) };
         o += 16 * n * groups;
     }
     // With `DOT`, in the narrow sums where the path says so (`IntVector::NSUM_SHORT`).

@@ -757,17 +757,21 @@ fn avg_rounding_boundaries() {
     check::<u8>(&[16415, 16416, 16417, 32704, 131_072]);
 }
 
-/// Rows shorter than a vector, every one at an extreme, in groups of sixteen and the rows
-/// after them: the kernels that total sixteen such rows in 16-bit fields (AVX-512) reach their
-/// largest totals here, and every path must give the scalar results (extremes as well).
+/// Short rows (up to 256 values: shorter than a vector, and up to three whole vectors and a
+/// part), every one at an extreme, in groups of sixteen and thirty-two and the rows after
+/// them: the kernels that total such rows in 16-bit fields (AVX-512; with VNNI `i8` rows of up
+/// to 255 values) reach their largest totals here, and every path must give the scalar
+/// results (extremes as well).
 #[test]
 fn short_rows_at_the_extremes_match_scalar() {
     fn check<T: TestInt>(v: T) {
-        for spatial in 1..=64 {
-            let shape = Shape::new(1, 35, spatial);
-            let input = vec![v; 35 * spatial];
-            for op in [IntOp::Sum, IntOp::Avg, IntOp::Max, IntOp::Min] {
-                compare(&input, shape, op).unwrap();
+        for spatial in 1..=256 {
+            for channels in [35, 70] {
+                let shape = Shape::new(1, channels, spatial);
+                let input = vec![v; channels * spatial];
+                for op in [IntOp::Sum, IntOp::Avg, IntOp::Max, IntOp::Min] {
+                    compare(&input, shape, op).unwrap();
+                }
             }
         }
     }

@@ -702,19 +702,52 @@ where
     unsafe { short16_body::<T, __m512i, S>(p, n, groups, sink) }
 }
 
-/// The sums of two rows of `i8` in one register of `i32` lanes: row `a`'s four-byte sums
-/// (`vpdpbusd` against `w`, ones in the row's lanes and zeros past it) shifted into the high
-/// 16 bits, then row `b`'s added: each lane is `A * 2^16 + B`, `A` and `B` in `-512..=508`.
+/// `acc` plus the four-byte sums of one `i8` row of `FULL` whole vectors at `p` (`vpdpbusd`
+/// against ones) and, if `tail`, of the vector after them against `w` (ones in the row's last
+/// lanes, zeros past it).
 ///
 /// # Safety
-/// AVX-512F, AVX-512BW and AVX-512 VNNI; `a..a + 64` and `b..b + 64` readable.
+/// AVX-512F, AVX-512BW and AVX-512 VNNI; `p..p + FULL * 64` readable, and `.. + 64` more if
+/// `tail`.
 #[inline(always)]
-unsafe fn dot_pair(a: *const i8, b: *const i8, w: __m512i) -> __m512i {
+unsafe fn dot_row<const FULL: usize>(
+    acc: __m512i,
+    p: *const i8,
+    w: __m512i,
+    tail: bool,
+) -> __m512i {
     // SAFETY: the caller's contract.
     unsafe {
-        let (a, b) = (_mm512_loadu_si512(a.cast()), _mm512_loadu_si512(b.cast()));
-        let x = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, a);
-        _mm512_dpbusd_epi32(_mm512_slli_epi32::<16>(x), w, b)
+        let mut acc = acc;
+        for v in 0..FULL {
+            let x = _mm512_loadu_si512(p.add(64 * v).cast());
+            acc = _mm512_dpbusd_epi32(acc, _mm512_set1_epi8(1), x);
+        }
+        if tail {
+            let x = _mm512_loadu_si512(p.add(64 * FULL).cast());
+            acc = _mm512_dpbusd_epi32(acc, w, x);
+        }
+        acc
+    }
+}
+
+/// The sums of two `i8` rows ([`dot_row`]) in one register of `i32` lanes: row `a`'s shifted
+/// into the high 16 bits, then row `b`'s added: each lane is `A * 2^16 + B`, `A` and `B` the
+/// two rows' sums over the lane's bytes (at most `4 (FULL + 1)` bytes each).
+///
+/// # Safety
+/// As for [`dot_row`], for both rows.
+#[inline(always)]
+unsafe fn dot_pair<const FULL: usize>(
+    a: *const i8,
+    b: *const i8,
+    w: __m512i,
+    tail: bool,
+) -> __m512i {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let x = dot_row::<FULL>(_mm512_setzero_si512(), a, w, tail);
+        dot_row::<FULL>(_mm512_slli_epi32::<16>(x), b, w, tail)
     }
 }
 
@@ -750,22 +783,27 @@ unsafe fn fold_blocks(a: __m512i, b: __m512i) -> __m512i {
     }
 }
 
-/// Sixteen rows of `n < 64` values from `p`, as eight [`dot_pair`] registers folded to one:
+/// Sixteen rows of `n` values from `p`, as eight [`dot_pair`] registers folded to one:
 /// 128-bit block `k` holds the halves (blocks `0 + 1` in `k = 0, 2`, `2 + 3` in `k = 1, 3`)
 /// of the lane totals of pairs `0-3` (`k < 2`) or `4-7`; returns it and the address after
 /// the rows. Steps through [`super::super::opaque`] every four rows, as [`short16_body`].
 ///
 /// # Safety
-/// As for [`dot_pair`], every row's 64 bytes `p + k n ..` (`k < 16`) readable.
+/// As for [`dot_pair`], for every row `p + k n` (`k < 16`).
 #[inline(always)]
-unsafe fn dot16(p: *const i8, n: usize, w: __m512i) -> (__m512i, *const i8) {
+unsafe fn dot16<const FULL: usize>(
+    p: *const i8,
+    n: usize,
+    w: __m512i,
+    tail: bool,
+) -> (__m512i, *const i8) {
     // SAFETY: the caller's contract.
     unsafe {
         let mut p = p;
         let mut z = [_mm512_setzero_si512(); 8];
         for two in z.as_chunks_mut::<2>().0 {
-            two[0] = dot_pair(p, p.add(n), w);
-            two[1] = dot_pair(p.add(2 * n), p.add(3 * n), w);
+            two[0] = dot_pair::<FULL>(p, p.add(n), w, tail);
+            two[1] = dot_pair::<FULL>(p.add(2 * n), p.add(3 * n), w, tail);
             p = super::super::opaque(p.add(4 * n));
         }
         let u0 = fold_unpack::<true>(
@@ -780,13 +818,14 @@ unsafe fn dot16(p: *const i8, n: usize, w: __m512i) -> (__m512i, *const i8) {
     }
 }
 
-/// [`IntVector::short16`] for `i8` with AVX-512 VNNI, two groups of sixteen rows at a time:
-/// the rows' sums in [`dot_pair`] registers (one `vpdpbusd` a row, its memory operand the row,
-/// against a weight vector that is also the row's mask; one shift a pair), eight registers a
-/// group folded together, the two groups' pair totals split into their 16-bit fields. Per row
-/// that is one operation where the masked, biased `psadbw` takes two; the fold (`unpck`,
-/// `vshufi32x4` and adds, about one shuffle a row) is shared by thirty-two rows. On an AMD
-/// Zen 4 (EPYC 9004) int8 7x7 `avg` 1.2x, `sum` 1.2x, 5x5 `avg` 1.17x, all against
+/// [`IntVector::short16`] for `i8` with AVX-512 VNNI (rows of `FULL <= 3` whole vectors and a
+/// part, `n < 256`), two groups of sixteen rows at a time: the rows' sums in [`dot_pair`]
+/// registers (one `vpdpbusd` a vector, its memory operand the row; the part against a weight
+/// vector that is also its mask; one shift a pair), eight registers a group folded together,
+/// the two groups' pair totals split into their 16-bit fields. For rows shorter than a vector
+/// that is one operation a row where the masked, biased `psadbw` takes two; the fold
+/// (`unpck`, `vshufi32x4` and adds, about one shuffle a row) is shared by thirty-two rows. On
+/// an AMD Zen 4 (EPYC 9004) int8 7x7 `avg` 1.2x, `sum` 1.2x, 5x5 `avg` 1.17x, all against
 /// [`short16_512`] (not measured on the Zen 5).
 ///
 /// # Safety
@@ -794,22 +833,33 @@ unsafe fn dot16(p: *const i8, n: usize, w: __m512i) -> (__m512i, *const i8) {
 /// VNNI.
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vnni")]
 #[inline(never)]
-unsafe fn short16_dot<S: Sink>(p: *const i8, n: usize, groups: usize, sink: &mut S) {
-    // SAFETY: the caller's contract: `0 < n < 64`, the rows and loads inside the input.
+unsafe fn short16_dot<const FULL: usize, S: Sink>(
+    p: *const i8,
+    n: usize,
+    groups: usize,
+    sink: &mut S,
+) {
+    // SAFETY: the caller's contract: `n = FULL * 64 + r` with `r < 64` (`r > 0` if
+    // `FULL == 0`), the rows and loads inside the input.
     unsafe {
-        let w = _mm512_maskz_set1_epi8(!(!0u64 << n), 1);
+        let r = n - 64 * FULL;
+        let (w, tail) = (_mm512_maskz_set1_epi8(!(!0u64 << r), 1), r > 0);
         let first = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
         let second = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
         let mut p = p;
         let mut left = groups;
         while left > 0 {
-            let (a, q) = dot16(p, n, w);
+            let (a, q) = dot16::<FULL>(p, n, w, tail);
             // A last single group is folded with itself; only its half is put.
-            let (b, q) = if left >= 2 { dot16(q, n, w) } else { (a, q) };
+            let (b, q) = if left >= 2 {
+                dot16::<FULL>(q, n, w, tail)
+            } else {
+                (a, q)
+            };
             p = q;
             // The sixteen pair totals in order, each `ΣA * 2^16 + ΣB` over sixteen lanes, the
-            // two rows' sums: `|ΣA|, |ΣB| <= 8192`, so the total fits in `i32`, `ΣB` is its
-            // low 16 bits sign-extended (odd rows) and `ΣA` the rest (even rows).
+            // two rows' sums: `|ΣA|, |ΣB| <= 128 n <= 32640`, so the total fits in `i32`, `ΣB`
+            // is its low 16 bits sign-extended (odd rows) and `ΣA` the rest (even rows).
             let t = fold_blocks(a, b);
             let odd = _mm512_srai_epi32::<16>(_mm512_slli_epi32::<16>(t));
             let even = _mm512_srai_epi32::<16>(_mm512_sub_epi32(t, odd));
@@ -1554,8 +1604,11 @@ unsafe impl IntVector<i8> for __m512i {
         // One vector per row (the trait's contract): the biased totals are below 64 * 255.
         store16_16(acc, (128 * 64 * vectors) as i32, out);
     }
+    // With VNNI, rows of up to three whole vectors go sixteen at a time too: see
+    // `short16_dot` (its 16-bit fields hold the sums of rows of up to 255 values).
+    const DOT16_FULL: usize = 3;
     #[inline(always)]
-    unsafe fn short16<const DOT: bool, S: Sink>(
+    unsafe fn short16<const DOT: bool, const FULL: usize, S: Sink>(
         p: *const i8,
         n: usize,
         groups: usize,
@@ -1565,7 +1618,7 @@ unsafe impl IntVector<i8> for __m512i {
         // `DOT`).
         unsafe {
             if DOT {
-                short16_dot::<S>(p, n, groups, sink)
+                short16_dot::<FULL, S>(p, n, groups, sink)
             } else {
                 short16_512::<i8, S>(p, n, groups, sink)
             }
@@ -1704,7 +1757,7 @@ unsafe impl IntVector<u8> for __m512i {
         store16_16(acc, 0, out);
     }
     #[inline(always)]
-    unsafe fn short16<const DOT: bool, S: Sink>(
+    unsafe fn short16<const DOT: bool, const FULL: usize, S: Sink>(
         p: *const u8,
         n: usize,
         groups: usize,
