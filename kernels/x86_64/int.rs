@@ -1203,15 +1203,10 @@ unsafe fn fold4_512_64(a: [__m512i; 4]) -> [__m256i; 4] {
 /// transposed folds within 128-bit blocks, then the four blocks added.
 #[inline(always)]
 unsafe fn total4_512_32(a: [__m512i; 4]) -> __m128i {
-    let t0 = _mm512_add_epi32(
-        _mm512_unpacklo_epi32(a[0], a[1]),
-        _mm512_unpackhi_epi32(a[0], a[1]),
+    let u = fold_unpack::<true>(
+        fold_unpack::<false>(a[0], a[1]),
+        fold_unpack::<false>(a[2], a[3]),
     );
-    let t1 = _mm512_add_epi32(
-        _mm512_unpacklo_epi32(a[2], a[3]),
-        _mm512_unpackhi_epi32(a[2], a[3]),
-    );
-    let u = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
     let (l, h) = halves512(u);
     let v = _mm256_add_epi32(l, h);
     let (l, h) = halves(v);
