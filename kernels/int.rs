@@ -188,6 +188,58 @@ impl NarrowDivider {
     }
 }
 
+/// AVERAGE_POOL_2D's rounded division for `i8` rows of `2 <= n <= 255` values in 16-bit
+/// lanes, for paths that hold such rows' sums as words: with `x = |acc| + n/2` (below `2^15`:
+/// `|acc| <= 128 n`), `q = mulhi(x, mul) >> shift` is `floor(x / n)`, the sign of `acc` is put
+/// back and the result clamped to `lo..=hi`.
+///
+/// Why it is exact: with `c = ceil(log2 n)`, `mul = ceil(2^(15 + c) / n)` lies in `2^15 ..
+/// 2^16` (`2^(c - 1) < n <= 2^c`) and exceeds `2^(15 + c) / n` by less than `1`, so `mul n -
+/// 2^(15 + c) < n <= 2^c = 2^((15 + c) - 15)`, which makes `floor(x mul / 2^(15 + c)) =
+/// floor(x / n)` for every `x < 2^15` (Granlund and Montgomery, 1994, theorem 4.2); that is
+/// the high half of `x mul` shifted right by `c - 1`. (`n = 1` would need a shift of `-1`.) The
+/// crate's unit tests check it for every `n` and `x`.
+#[derive(Clone, Copy, Debug)]
+// Read by the AVX-512 VNNI loop only.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) struct WordAvg {
+    /// `n / 2`.
+    pub(crate) half: i16,
+    /// The multiplier.
+    pub(crate) mul: u16,
+    /// The right shift of the product's high half.
+    pub(crate) shift: u32,
+    /// The clamp's bounds.
+    pub(crate) lo: i16,
+    /// See `lo`.
+    pub(crate) hi: i16,
+}
+
+impl WordAvg {
+    /// The division of the averages of `T` rows of `n` values, clamped to `lo..=hi`, when `T`
+    /// is `i8` and `2 <= n <= 255`.
+    fn new<T: Int>(n: usize, lo: i32, hi: i32) -> Option<WordAvg> {
+        let i8_only = T::MIN.to_i32() == -128 && T::MAX.to_i32() == 127;
+        let n = u32::try_from(n)
+            .ok()
+            .filter(|n| (2..=255).contains(n) && i8_only)?;
+        let c = u32::BITS - (n - 1).leading_zeros();
+        Some(WordAvg {
+            half: i16::try_from(n / 2).ok()?,
+            mul: u16::try_from((1u32 << (15 + c)).div_ceil(n)).ok()?,
+            shift: c - 1,
+            lo: i16::try_from(lo).ok()?,
+            hi: i16::try_from(hi).ok()?,
+        })
+    }
+
+    /// The quotient of `x = |acc| + n/2 < 2^15`, as the vector paths compute it.
+    #[cfg(test)]
+    fn quotient(self, x: u16) -> u16 {
+        (((u32::from(x) * u32::from(self.mul)) >> 16) as u16) >> self.shift
+    }
+}
+
 /// `x` clamped to `lo..=hi`, for an `x` that is never NaN: comparisons and selects, which are
 /// one `maxps` / `minps` each, where `f32::max` / `min` add a NaN check and a blend each.
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
@@ -377,6 +429,18 @@ impl<'o, 'a, T: Int> Emitter<'o, 'a, T> {
 pub(crate) trait Sink {
     /// Writes the results of the next `K` channels (the [`Emitter`]: collects them).
     fn put<const K: usize>(&mut self, vals: &[i32; K]);
+
+    /// The division of this sink's averages in 16-bit lanes, for a loop that holds the rows'
+    /// sums as words: only the averages of `i8` rows of 2 to 255 values have one.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    fn word_avg(&self) -> Option<WordAvg> {
+        None
+    }
+
+    /// Writes the next `K` averages, divided and clamped as [`Sink::word_avg`] says (a loop
+    /// calls it only when that gave a division; other sinks ignore it).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    fn put_i8<const K: usize>(&mut self, _: &[i8; K]) {}
 }
 
 /// Exact sums, straight into the output.
@@ -403,6 +467,8 @@ struct AvgSink<'s, T> {
     div: NarrowDivider,
     lo: i32,
     hi: i32,
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    words: Option<WordAvg>,
 }
 
 impl<T: Int> Sink for AvgSink<'_, T> {
@@ -410,6 +476,21 @@ impl<T: Int> Sink for AvgSink<'_, T> {
     fn put<const K: usize>(&mut self, vals: &[i32; K]) {
         if let Some(o) = self.out.get_mut(self.next..self.next + K) {
             self.div.map(o, vals, self.lo, self.hi, T::from_i32);
+        }
+        self.next += K;
+    }
+
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    fn word_avg(&self) -> Option<WordAvg> {
+        self.words
+    }
+
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    fn put_i8<const K: usize>(&mut self, q: &[i8; K]) {
+        if let Some(o) = self.out.get_mut(self.next..self.next + K) {
+            for (o, &v) in o.iter_mut().zip(q) {
+                *o = T::from_i32(i32::from(v));
+            }
         }
         self.next += K;
     }
@@ -1085,6 +1166,7 @@ unsafe fn short_rows<T: Int, V: IntVector<T>, const FULL: usize, const DOT: bool
                 div,
                 lo,
                 hi,
+                words: WordAvg::new::<T>(n, lo, hi),
             };
             // SAFETY: forwarded contract.
             let o = unsafe { short_rows_to::<T, V, FULL, DOT, _>(input, n, &mut sink) };
@@ -2243,5 +2325,31 @@ unsafe fn ext_cols<T: Int, V: IntVector<T>, const MAX: bool, const W: usize>(
         for (j, (x, y)) in a.into_iter().zip(b).enumerate() {
             key_step::<T, V, MAX>(x, y).ext_key().store(d.add(j * l));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WordAvg;
+
+    /// [`WordAvg`]'s division is exact for every row length and every dividend it can meet.
+    #[test]
+    fn word_avg_divides_exactly() {
+        for n in 2..=255usize {
+            let w = WordAvg::new::<i8>(n, -128, 127).unwrap();
+            assert_eq!(usize::from(w.half.unsigned_abs()), n / 2);
+            for x in 0..=(128 * n + n / 2) {
+                let x = u16::try_from(x).unwrap();
+                assert_eq!(
+                    usize::from(w.quotient(x)),
+                    usize::from(x) / n,
+                    "n {n} x {x}"
+                );
+            }
+        }
+        assert!(WordAvg::new::<i8>(1, -128, 127).is_none());
+        assert!(WordAvg::new::<i8>(256, -128, 127).is_none());
+        assert!(WordAvg::new::<u8>(49, 0, 255).is_none());
+        assert!(WordAvg::new::<i16>(49, -128, 127).is_none());
     }
 }

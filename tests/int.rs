@@ -780,3 +780,50 @@ fn short_rows_at_the_extremes_match_scalar() {
     check::<u8>(255);
     check::<u8>(0);
 }
+
+/// `avg` and `avg_clamped` of short NCHW rows at the rounding boundaries (`acc = k n ± n/2`,
+/// ±1), seventy rows of each length up to 256, the values of each row shuffled around its
+/// sum: the loops that take such rows sixteen and thirty-two at a time (with AVX-512 VNNI,
+/// `i8` averages of rows of up to 255 values divided in 16-bit lanes) must round as the
+/// TFLite model does.
+#[test]
+fn short_row_averages_at_rounding_boundaries() {
+    let mut rng = Rng(2026);
+    for n in 1..=256usize {
+        let ni = n as i64;
+        let channels = 70;
+        let mut input: Vec<i8> = Vec::with_capacity(channels * n);
+        let mut want = Vec::with_capacity(channels);
+        for c in 0..channels {
+            let k = match c {
+                0 => -128,
+                1 => 127,
+                2 => 0,
+                3 => -1,
+                _ => -128 + rng.below(256) as i64,
+            };
+            let off = [-ni / 2 - 1, -ni / 2, 0, ni / 2, ni / 2 + 1][c % 5];
+            let target = (k * ni + off).clamp(-128 * ni, 127 * ni);
+            let base = target.div_euclid(ni);
+            let extra = target.rem_euclid(ni) as usize;
+            let mut row: Vec<i64> = (0..n).map(|i| base + i64::from(i < extra)).collect();
+            // Move value between random pairs of the row, its sum unchanged.
+            for _ in 0..n {
+                let (i, j) = (rng.below(ni as u64) as usize, rng.below(ni as u64) as usize);
+                let room = (127 - row[i]).min(row[j] + 128);
+                let d = rng.below(room as u64 + 1) as i64;
+                row[i] += d;
+                row[j] -= d;
+            }
+            let row: Vec<i32> = row.into_iter().map(|v| v as i32).collect();
+            want.push(model_avg(&row));
+            input.extend(row.iter().map(|&v| v as i8));
+        }
+        let shape = Shape::new(1, channels, n);
+        for p in paths() {
+            let got = run(p, IntOp::Avg, &input, shape, Layout::Nchw).unwrap();
+            assert_eq!(got, want, "{:?} n={n}", p.isa());
+        }
+        compare(&input, shape, IntOp::Clamped(-100, 90)).unwrap();
+    }
+}

@@ -802,8 +802,10 @@ unsafe fn dot16<const FULL: usize>(
         let mut p = p;
         let mut z = [_mm512_setzero_si512(); 8];
         for two in z.as_chunks_mut::<2>().0 {
-            two[0] = dot_pair::<FULL>(p, p.add(n), w, tail);
-            two[1] = dot_pair::<FULL>(p.add(2 * n), p.add(3 * n), w, tail);
+            // The second row of a pair in the high bits: each lane's 16-bit words are then the
+            // pair's rows in memory order.
+            two[0] = dot_pair::<FULL>(p.add(n), p, w, tail);
+            two[1] = dot_pair::<FULL>(p.add(3 * n), p.add(2 * n), w, tail);
             p = super::super::opaque(p.add(4 * n));
         }
         let u0 = fold_unpack::<true>(
@@ -822,7 +824,12 @@ unsafe fn dot16<const FULL: usize>(
 /// part, `n < 256`), two groups of sixteen rows at a time: the rows' sums in [`dot_pair`]
 /// registers (one `vpdpbusd` a vector, its memory operand the row; the part against a weight
 /// vector that is also its mask; one shift a pair), eight registers a group folded together,
-/// the two groups' pair totals split into their 16-bit fields. For rows shorter than a vector
+/// the two groups' pair totals made 32 words, the rows' sums in order: widened for the sums,
+/// divided in 16-bit lanes for averages that have such a division ([`Sink::word_avg`]: `i8`
+/// rows of 2 to 255 values). The averages take 11 operations for 32 rows there, where
+/// splitting the fields into `i32` lanes took 8 and the sink's `f32` division 16 more (on the
+/// Zen 4 int8 7x7 `avg` 1.12-1.14x, 5x5 1.15x, 10x10 1.05x, 14x14 and `sum` level; `vpmulhuw`
+/// written out, see [`mulhi_epu16`]). For rows shorter than a vector
 /// that is one operation a row where the masked, biased `psadbw` takes two; the fold
 /// (`unpck`, `vshufi32x4` and adds, about one shuffle a row) is shared by thirty-two rows. On
 /// an AMD Zen 4 (EPYC 9004) int8 7x7 `avg` 1.2x, `sum` 1.2x, 5x5 `avg` 1.17x, all against
@@ -844,8 +851,17 @@ unsafe fn short16_dot<const FULL: usize, S: Sink>(
     unsafe {
         let r = n - 64 * FULL;
         let (w, tail) = (_mm512_maskz_set1_epi8(!(!0u64 << r), 1), r > 0);
-        let first = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
-        let second = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
+        // `2^15` in the low word of each lane (see below).
+        let low_bias = _mm512_set1_epi32(1 << 15);
+        // The averages' division in 16-bit lanes, if the sink takes averages that have one.
+        let avg = sink.word_avg();
+        let (half, mul, shift, lo, hi) = match avg {
+            Some(d) => (d.half, d.mul, d.shift, d.lo, d.hi),
+            None => (0, 0, 0, 0, 0),
+        };
+        let (half, mul) = (_mm512_set1_epi16(half), _mm512_set1_epi16(mul as i16));
+        let shift = _mm_cvtsi32_si128(shift as i32);
+        let (lo, hi) = (_mm512_set1_epi16(lo), _mm512_set1_epi16(hi));
         let mut p = p;
         let mut left = groups;
         while left > 0 {
@@ -857,30 +873,70 @@ unsafe fn short16_dot<const FULL: usize, S: Sink>(
                 (a, q)
             };
             p = q;
-            // The sixteen pair totals in order, each `ΣA * 2^16 + ΣB` over sixteen lanes, the
-            // two rows' sums: `|ΣA|, |ΣB| <= 128 n <= 32640`, so the total fits in `i32`, `ΣB`
-            // is its low 16 bits sign-extended (odd rows) and `ΣA` the rest (even rows).
-            let t = fold_blocks(a, b);
-            let odd = _mm512_srai_epi32::<16>(_mm512_slli_epi32::<16>(t));
-            let even = _mm512_srai_epi32::<16>(_mm512_sub_epi32(t, odd));
-            // Block `k` of `lo`: rows `8k .. 8k + 4`; of `hi`: rows `8k + 4 .. 8k + 8`.
-            let lo = _mm512_unpacklo_epi32(even, odd);
-            let hi = _mm512_unpackhi_epi32(even, odd);
-            let mut vals = [0i32; 32];
-            let out = vals.as_mut_ptr().cast::<__m512i>();
-            _mm512_storeu_si512(out, _mm512_permutex2var_epi64(lo, first, hi));
-            _mm512_storeu_si512(out.add(1), _mm512_permutex2var_epi64(lo, second, hi));
-            if left >= 2 {
-                sink.put(&vals);
-                left -= 2;
+            // The sixteen pair totals in order, each `ΣB * 2^16 + ΣA` over sixteen lanes, the
+            // two rows' sums (`A` the first row): `|ΣA|, |ΣB| <= 128 n <= 32640`, so the total
+            // fits in `i32`. Adding `2^15` makes the low word `ΣA + 2^15`, in `0 .. 2^16`, so
+            // nothing carries into the high word, which is then `ΣB`; flipping the low word's
+            // top bit takes `2^15` off it again: 32 words, the rows' sums in order.
+            let words = _mm512_xor_si512(_mm512_add_epi32(fold_blocks(a, b), low_bias), low_bias);
+            let whole = left >= 2;
+            if avg.is_some() {
+                // `WordAvg`: `x = |acc| + n/2`, `q = mulhi(x, mul) >> shift`, the sign of `acc`
+                // put back (a masked `0 - q`), clamped, narrowed to bytes.
+                let x = _mm512_add_epi16(_mm512_abs_epi16(words), half);
+                let q = _mm512_srl_epi16(mulhi_epu16(x, mul), shift);
+                let neg = _mm512_movepi16_mask(words);
+                let q = _mm512_mask_sub_epi16(q, neg, _mm512_setzero_si512(), q);
+                let q = _mm512_min_epi16(_mm512_max_epi16(q, lo), hi);
+                let mut bytes = [0i8; 32];
+                _mm256_storeu_si256(bytes.as_mut_ptr().cast(), _mm512_cvtepi16_epi8(q));
+                if whole {
+                    sink.put_i8(&bytes);
+                } else if let Some(half) = bytes.first_chunk::<16>() {
+                    sink.put_i8(half);
+                }
             } else {
-                if let Some(half) = vals.first_chunk::<16>() {
+                let mut vals = [0i32; 32];
+                let out = vals.as_mut_ptr().cast::<__m512i>();
+                _mm512_storeu_si512(out, _mm512_cvtepi16_epi32(_mm512_castsi512_si256(words)));
+                _mm512_storeu_si512(
+                    out.add(1),
+                    _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64::<1>(words)),
+                );
+                if whole {
+                    sink.put(&vals);
+                } else if let Some(half) = vals.first_chunk::<16>() {
                     sink.put(half);
                 }
-                left -= 1;
             }
+            left -= if whole { 2 } else { 1 };
         }
     }
+}
+
+/// `_mm512_mulhi_epu16` as the one `vpmulhuw` it names: the intrinsic is defined portably (a
+/// multiply of zero-extended 32-bit lanes, shifted and narrowed), which the LLVM of rustc 1.95
+/// compiles, in [`short16_dot`], into two widenings, two `vpmulhuw` of widened halves, two
+/// narrowings and an insert: six shuffles where none is needed.
+///
+/// # Safety
+/// AVX-512BW.
+#[target_feature(enable = "avx512f,avx512bw")]
+#[inline]
+unsafe fn mulhi_epu16(a: __m512i, b: __m512i) -> __m512i {
+    let high;
+    // SAFETY: an instruction of AVX-512BW (the caller's contract) on registers only: it reads
+    // no memory, writes none and leaves the flags alone.
+    unsafe {
+        core::arch::asm!(
+            "vpmulhuw {high}, {a}, {b}",
+            high = lateout(zmm_reg) high,
+            a = in(zmm_reg) a,
+            b = in(zmm_reg) b,
+            options(pure, nomem, nostack, preserves_flags),
+        );
+    }
+    high
 }
 
 /// [`ext16_body`] compiled on its own, as [`short16_512`] is.
