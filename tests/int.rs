@@ -827,3 +827,20 @@ fn short_row_averages_at_rounding_boundaries() {
         compare(&input, shape, IntOp::Clamped(-100, 90)).unwrap();
     }
 }
+
+/// Short NCHW rows of one to three vectors and a part (the rows the AVX-512 VNNI loop takes
+/// sixteen at a time) at every alignment of the input: every path gives the scalar results.
+#[test]
+fn short_rows_at_every_alignment_match_scalar() {
+    for n in [64usize, 65, 100, 127, 128, 130, 196, 200, 255] {
+        let channels = 37;
+        let all: Vec<i8> = values(n as u64, channels * n + 64);
+        for off in 0..64 {
+            let input = &all[off..off + channels * n];
+            let shape = Shape::new(1, channels, n);
+            for op in [IntOp::Sum, IntOp::Avg, IntOp::Clamped(-20, 30), IntOp::Max] {
+                compare(input, shape, op).unwrap();
+            }
+        }
+    }
+}
