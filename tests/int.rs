@@ -829,11 +829,14 @@ fn short_row_averages_at_rounding_boundaries() {
 }
 
 /// Short NCHW rows of one to three vectors and a part (the rows the AVX-512 VNNI loop takes
-/// sixteen at a time) at every alignment of the input: every path gives the scalar results.
+/// sixteen at a time; those of `64 k + 4` values as aligned lines from the first row that
+/// starts one) at every alignment of the input: every path gives the scalar results.
 #[test]
 fn short_rows_at_every_alignment_match_scalar() {
-    for n in [64usize, 65, 100, 127, 128, 130, 196, 200, 255] {
-        let channels = 37;
+    for (n, channels) in [64usize, 65, 68, 100, 127, 128, 130, 132, 196, 200, 255]
+        .into_iter()
+        .flat_map(|n| [(n, 37), (n, 83)])
+    {
         let all: Vec<i8> = values(n as u64, channels * n + 64);
         for off in 0..64 {
             let input = &all[off..off + channels * n];

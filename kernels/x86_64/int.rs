@@ -783,15 +783,260 @@ unsafe fn fold_blocks(a: __m512i, b: __m512i) -> __m512i {
     }
 }
 
-/// Sixteen rows of `n` values from `p`, as eight [`dot_pair`] registers folded to one:
-/// 128-bit block `k` holds the halves (blocks `0 + 1` in `k = 0, 2`, `2 + 3` in `k = 1, 3`)
-/// of the lane totals of pairs `0-3` (`k < 2`) or `4-7`; returns it and the address after
-/// the rows. Steps through [`super::super::opaque`] every four rows, as [`short16_body`].
+/// Row `k` of a group of sixteen rows `n` apart from `p`; with `MIXED`, the rows from `skip`
+/// on are `jump` bytes further (one group of a call's first and last rows).
+#[inline(always)]
+fn row_at<const MIXED: bool>(
+    p: *const i8,
+    k: usize,
+    n: usize,
+    skip: usize,
+    jump: usize,
+) -> *const i8 {
+    let far = if MIXED && k >= skip { jump } else { 0 };
+    p.wrapping_add(k * n + far)
+}
+
+/// Sixteen rows of `n` values from `p` (with `MIXED`, as [`row_at`] places them), as eight
+/// [`dot_pair`] registers folded to one: 128-bit block `k` holds the halves (blocks `0 + 1`
+/// in `k = 0, 2`, `2 + 3` in `k = 1, 3`) of the lane totals of pairs `0-3` (`k < 2`) or
+/// `4-7`; returns it and the address after the rows (without `MIXED`). Steps through
+/// [`super::super::opaque`] every four rows, as [`short16_body`].
 ///
 /// # Safety
-/// As for [`dot_pair`], for every row `p + k n` (`k < 16`).
+/// As for [`dot_pair`], for every row.
 #[inline(always)]
-unsafe fn dot16<const FULL: usize>(
+unsafe fn dot16<const FULL: usize, const MIXED: bool>(
+    p: *const i8,
+    n: usize,
+    w: __m512i,
+    tail: bool,
+    skip: usize,
+    jump: usize,
+) -> (__m512i, *const i8) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let base = p;
+        let mut p = p;
+        let mut z = [_mm512_setzero_si512(); 8];
+        for (c, two) in z.as_chunks_mut::<2>().0.iter_mut().enumerate() {
+            // The second row of a pair in the high bits: each lane's 16-bit words are then the
+            // pair's rows in memory order.
+            if MIXED {
+                let k = 4 * c;
+                let (r0, r1) = (
+                    row_at::<true>(base, k, n, skip, jump),
+                    row_at::<true>(base, k + 1, n, skip, jump),
+                );
+                let (r2, r3) = (
+                    row_at::<true>(base, k + 2, n, skip, jump),
+                    row_at::<true>(base, k + 3, n, skip, jump),
+                );
+                two[0] = dot_pair::<FULL>(r1, r0, w, tail);
+                two[1] = dot_pair::<FULL>(r3, r2, w, tail);
+            } else {
+                two[0] = dot_pair::<FULL>(p.add(n), p, w, tail);
+                two[1] = dot_pair::<FULL>(p.add(3 * n), p.add(2 * n), w, tail);
+                p = super::super::opaque(p.add(4 * n));
+            }
+        }
+        (fold_group(z), p)
+    }
+}
+
+/// The eight pair registers of a group folded to one, as [`dot16`] returns it.
+///
+/// # Safety
+/// AVX-512F.
+#[inline(always)]
+unsafe fn fold_group(z: [__m512i; 8]) -> __m512i {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let [z0, z1, z2, z3, z4, z5, z6, z7] = z;
+        let u0 = fold_unpack::<true>(fold_unpack::<false>(z0, z1), fold_unpack::<false>(z2, z3));
+        let u1 = fold_unpack::<true>(fold_unpack::<false>(z4, z5), fold_unpack::<false>(z6, z7));
+        fold_blocks(u0, u1)
+    }
+}
+
+/// `acc` plus the four-byte sums of row `i < 16` of a [`dot16_lines`] group, whose first line
+/// is `q`: the row's bytes in lanes `i..16` of that line, all of the `FULL - 1` lines after
+/// it, lanes `0..=i` of the last (`vpdpbusd` with a write mask: a lane is four bytes, and the
+/// rows start and end on four-byte boundaries).
+///
+/// # Safety
+/// AVX-512F, AVX-512BW and AVX-512 VNNI; `q` on a 64-byte boundary, `q .. q + 64 (FULL + 1)`
+/// readable.
+#[inline(always)]
+unsafe fn line_row<const FULL: usize>(
+    acc: __m512i,
+    q: *const i8,
+    i: usize,
+    ones: __m512i,
+) -> __m512i {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let first = (u32::MAX << i) as __mmask16;
+        let last = ((2u32 << i) - 1) as __mmask16;
+        let mut acc = _mm512_mask_dpbusd_epi32(acc, first, ones, _mm512_load_si512(q.cast()));
+        for v in 1..FULL {
+            acc = _mm512_dpbusd_epi32(acc, ones, _mm512_load_si512(q.add(64 * v).cast()));
+        }
+        let x = _mm512_load_si512(q.add(64 * FULL).cast());
+        _mm512_mask_dpbusd_epi32(acc, last, ones, x)
+    }
+}
+
+/// Sixteen rows of `n = 64 FULL + 4` values from `p`, on a 64-byte boundary, as [`dot16`]
+/// gives them, read as the `16 FULL + 1` aligned lines they cover: row `i` starts at byte
+/// `4 i` of line `FULL i` and ends at byte `4 i + 3` of line `FULL (i + 1)`, so each row
+/// takes `FULL + 1` aligned loads and `vpdpbusd` (those that split a line masked, see
+/// [`line_row`]) where [`dot16`] takes as many loads across line boundaries. On the Zen 4 a
+/// 64-byte load that does not start on a 32-byte boundary costs about 1.6 cycles of the load
+/// pipes, an aligned one 1.0.
+///
+/// # Safety
+/// As for [`line_row`], for the `16 FULL + 1` lines from `p`.
+#[inline(always)]
+unsafe fn dot16_lines<const FULL: usize>(p: *const i8) -> (__m512i, *const i8) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let ones = _mm512_set1_epi8(1);
+        let mut p = p;
+        let mut z = [_mm512_setzero_si512(); 8];
+        for (c, two) in z.as_chunks_mut::<2>().0.iter_mut().enumerate() {
+            let i = 4 * c;
+            // Rows `i + 1` and `i + 3` in the high words, as in `dot16`.
+            let b = line_row::<FULL>(_mm512_setzero_si512(), p.add(64 * FULL), i + 1, ones);
+            two[0] = line_row::<FULL>(_mm512_slli_epi32::<16>(b), p, i, ones);
+            let b = line_row::<FULL>(_mm512_setzero_si512(), p.add(192 * FULL), i + 3, ones);
+            two[1] = line_row::<FULL>(_mm512_slli_epi32::<16>(b), p.add(128 * FULL), i + 2, ones);
+            p = super::super::opaque(p.add(256 * FULL));
+        }
+        // Sixteen rows are `1024 FULL + 64` bytes.
+        (fold_group(z), p.add(64))
+    }
+}
+
+/// Two folded groups' pair totals ([`dot16`]) as 32 words, the rows' sums in order. Each
+/// total is `ΣB * 2^16 + ΣA` over sixteen lanes, the two rows' sums (`A` the first row):
+/// `|ΣA|, |ΣB| <= 128 n <= 32640`, so the total fits in `i32`. Adding `2^15` makes the low
+/// word `ΣA + 2^15`, in `0 .. 2^16`, so nothing carries into the high word, which is then
+/// `ΣB`; flipping the low word's top bit takes `2^15` off it again.
+///
+/// # Safety
+/// AVX-512F.
+#[inline(always)]
+unsafe fn pair_words(a: __m512i, b: __m512i) -> __m512i {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let low_bias = _mm512_set1_epi32(1 << 15);
+        _mm512_xor_si512(_mm512_add_epi32(fold_blocks(a, b), low_bias), low_bias)
+    }
+}
+
+/// [`WordAvg`](crate::kernels::int::WordAvg) in registers.
+#[derive(Clone, Copy)]
+struct WordDiv {
+    half: __m512i,
+    mul: __m512i,
+    shift: __m128i,
+    lo: __m512i,
+    hi: __m512i,
+}
+
+impl WordDiv {
+    /// The division `sink` takes, if it takes one ([`Sink::word_avg`]).
+    ///
+    /// # Safety
+    /// AVX-512F and AVX-512BW.
+    #[inline(always)]
+    unsafe fn of<S: Sink>(sink: &S) -> Option<WordDiv> {
+        let d = sink.word_avg()?;
+        // SAFETY: the caller's contract.
+        unsafe {
+            Some(WordDiv {
+                half: _mm512_set1_epi16(d.half),
+                mul: _mm512_set1_epi16(d.mul as i16),
+                shift: _mm_cvtsi32_si128(d.shift as i32),
+                lo: _mm512_set1_epi16(d.lo),
+                hi: _mm512_set1_epi16(d.hi),
+            })
+        }
+    }
+
+    /// The averages of 32 rows from their sums' words: `x = |acc| + n/2`,
+    /// `q = mulhi(x, mul) >> shift`, the sign of `acc` put back (a masked `0 - q`), clamped,
+    /// narrowed to bytes.
+    ///
+    /// # Safety
+    /// AVX-512F and AVX-512BW.
+    #[inline(always)]
+    unsafe fn bytes(self, words: __m512i) -> [i8; 32] {
+        // SAFETY: the caller's contract; `bytes` has room for the 32 bytes stored.
+        unsafe {
+            let x = _mm512_add_epi16(_mm512_abs_epi16(words), self.half);
+            let q = _mm512_srl_epi16(mulhi_epu16(x, self.mul), self.shift);
+            let neg = _mm512_movepi16_mask(words);
+            let q = _mm512_mask_sub_epi16(q, neg, _mm512_setzero_si512(), q);
+            let q = _mm512_min_epi16(_mm512_max_epi16(q, self.lo), self.hi);
+            let mut bytes = [0i8; 32];
+            _mm256_storeu_si256(bytes.as_mut_ptr().cast(), _mm512_cvtepi16_epi8(q));
+            bytes
+        }
+    }
+}
+
+/// The 32 words of [`pair_words`] widened to `i32`.
+///
+/// # Safety
+/// AVX-512F and AVX-512BW.
+#[inline(always)]
+unsafe fn widen_words(words: __m512i) -> [i32; 32] {
+    // SAFETY: the caller's contract; `vals` has room for the two vectors stored.
+    unsafe {
+        let mut vals = [0i32; 32];
+        let out = vals.as_mut_ptr().cast::<__m512i>();
+        _mm512_storeu_si512(out, _mm512_cvtepi16_epi32(_mm512_castsi512_si256(words)));
+        let high = _mm512_extracti64x4_epi64::<1>(words);
+        _mm512_storeu_si512(out.add(1), _mm512_cvtepi16_epi32(high));
+        vals
+    }
+}
+
+/// Puts the results of rows `from..to` (of 32) of `words` ([`pair_words`]) into `sink`, one
+/// at a time: averages through `div` if there is one, else the sums.
+///
+/// # Safety
+/// AVX-512F and AVX-512BW.
+#[inline(always)]
+unsafe fn put_rows<S: Sink>(
+    words: __m512i,
+    from: usize,
+    to: usize,
+    div: Option<WordDiv>,
+    sink: &mut S,
+) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        if let Some(d) = div {
+            for &v in d.bytes(words).get(from..to).unwrap_or_default() {
+                sink.put_i8(&[v]);
+            }
+        } else {
+            for &v in widen_words(words).get(from..to).unwrap_or_default() {
+                sink.put(&[v]);
+            }
+        }
+    }
+}
+
+/// One group of sixteen rows from `p`: [`dot16_lines`] with `LINES`, else [`dot16`].
+///
+/// # Safety
+/// As for the one called.
+#[inline(always)]
+unsafe fn group<const FULL: usize, const LINES: bool>(
     p: *const i8,
     n: usize,
     w: __m512i,
@@ -799,24 +1044,62 @@ unsafe fn dot16<const FULL: usize>(
 ) -> (__m512i, *const i8) {
     // SAFETY: the caller's contract.
     unsafe {
-        let mut p = p;
-        let mut z = [_mm512_setzero_si512(); 8];
-        for two in z.as_chunks_mut::<2>().0 {
-            // The second row of a pair in the high bits: each lane's 16-bit words are then the
-            // pair's rows in memory order.
-            two[0] = dot_pair::<FULL>(p.add(n), p, w, tail);
-            two[1] = dot_pair::<FULL>(p.add(3 * n), p.add(2 * n), w, tail);
-            p = super::super::opaque(p.add(4 * n));
+        if LINES {
+            dot16_lines::<FULL>(p)
+        } else {
+            dot16::<FULL, false>(p, n, w, tail, 16, 0)
         }
-        let u0 = fold_unpack::<true>(
-            fold_unpack::<false>(z[0], z[1]),
-            fold_unpack::<false>(z[2], z[3]),
-        );
-        let u1 = fold_unpack::<true>(
-            fold_unpack::<false>(z[4], z[5]),
-            fold_unpack::<false>(z[6], z[7]),
-        );
-        (fold_blocks(u0, u1), p)
+    }
+}
+
+/// `groups` groups of sixteen rows from `p`, two at a time ([`dot16_lines`] with `LINES`,
+/// else [`dot16`]), their results put into `sink` (see [`short16_dot`]).
+///
+/// # Safety
+/// As for [`short16_dot`]; with `LINES`, `n = 64 FULL + 4` and `p` on a 64-byte boundary.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn dot_groups<const FULL: usize, const LINES: bool, S: Sink>(
+    p: *const i8,
+    n: usize,
+    groups: usize,
+    w: __m512i,
+    tail: bool,
+    div: Option<WordDiv>,
+    sink: &mut S,
+) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let mut p = p;
+        let mut left = groups;
+        while left > 0 {
+            let (a, q) = group::<FULL, LINES>(p, n, w, tail);
+            // A last single group is folded with itself; only its half is put.
+            let (b, q) = if left >= 2 {
+                group::<FULL, LINES>(q, n, w, tail)
+            } else {
+                (a, q)
+            };
+            p = q;
+            let words = pair_words(a, b);
+            let whole = left >= 2;
+            if let Some(d) = div {
+                let bytes = d.bytes(words);
+                if whole {
+                    sink.put_i8(&bytes);
+                } else if let Some(half) = bytes.first_chunk::<16>() {
+                    sink.put_i8(half);
+                }
+            } else {
+                let vals = widen_words(words);
+                if whole {
+                    sink.put(&vals);
+                } else if let Some(half) = vals.first_chunk::<16>() {
+                    sink.put(half);
+                }
+            }
+            left -= if whole { 2 } else { 1 };
+        }
     }
 }
 
@@ -835,6 +1118,10 @@ unsafe fn dot16<const FULL: usize>(
 /// an AMD Zen 4 (EPYC 9004) int8 7x7 `avg` 1.2x, `sum` 1.2x, 5x5 `avg` 1.17x, all against
 /// [`short16_512`] (not measured on the Zen 5).
 ///
+/// Rows of `64 FULL + 4` values (14x14 maps: 196) that start on four-byte boundaries are read
+/// as aligned lines ([`dot16_lines`]) from the first row that starts a line on; the rows
+/// before it and as many at the end go through [`dot16`] as one group of their own.
+///
 /// # Safety
 /// As for [`IntVector::short16`], and the CPU has AVX-512F, AVX-512BW, AVX-512DQ and AVX-512
 /// VNNI.
@@ -851,66 +1138,25 @@ unsafe fn short16_dot<const FULL: usize, S: Sink>(
     unsafe {
         let r = n - 64 * FULL;
         let (w, tail) = (_mm512_maskz_set1_epi8(!(!0u64 << r), 1), r > 0);
-        // `2^15` in the low word of each lane (see below).
-        let low_bias = _mm512_set1_epi32(1 << 15);
-        // The averages' division in 16-bit lanes, if the sink takes averages that have one.
-        let avg = sink.word_avg();
-        let (half, mul, shift, lo, hi) = match avg {
-            Some(d) => (d.half, d.mul, d.shift, d.lo, d.hi),
-            None => (0, 0, 0, 0, 0),
-        };
-        let (half, mul) = (_mm512_set1_epi16(half), _mm512_set1_epi16(mul as i16));
-        let shift = _mm_cvtsi32_si128(shift as i32);
-        let (lo, hi) = (_mm512_set1_epi16(lo), _mm512_set1_epi16(hi));
-        let mut p = p;
-        let mut left = groups;
-        while left > 0 {
-            let (a, q) = dot16::<FULL>(p, n, w, tail);
-            // A last single group is folded with itself; only its half is put.
-            let (b, q) = if left >= 2 {
-                dot16::<FULL>(q, n, w, tail)
-            } else {
-                (a, q)
-            };
-            p = q;
-            // The sixteen pair totals in order, each `ΣB * 2^16 + ΣA` over sixteen lanes, the
-            // two rows' sums (`A` the first row): `|ΣA|, |ΣB| <= 128 n <= 32640`, so the total
-            // fits in `i32`. Adding `2^15` makes the low word `ΣA + 2^15`, in `0 .. 2^16`, so
-            // nothing carries into the high word, which is then `ΣB`; flipping the low word's
-            // top bit takes `2^15` off it again: 32 words, the rows' sums in order.
-            let words = _mm512_xor_si512(_mm512_add_epi32(fold_blocks(a, b), low_bias), low_bias);
-            let whole = left >= 2;
-            if avg.is_some() {
-                // `WordAvg`: `x = |acc| + n/2`, `q = mulhi(x, mul) >> shift`, the sign of `acc`
-                // put back (a masked `0 - q`), clamped, narrowed to bytes.
-                let x = _mm512_add_epi16(_mm512_abs_epi16(words), half);
-                let q = _mm512_srl_epi16(mulhi_epu16(x, mul), shift);
-                let neg = _mm512_movepi16_mask(words);
-                let q = _mm512_mask_sub_epi16(q, neg, _mm512_setzero_si512(), q);
-                let q = _mm512_min_epi16(_mm512_max_epi16(q, lo), hi);
-                let mut bytes = [0i8; 32];
-                _mm256_storeu_si256(bytes.as_mut_ptr().cast(), _mm512_cvtepi16_epi8(q));
-                if whole {
-                    sink.put_i8(&bytes);
-                } else if let Some(half) = bytes.first_chunk::<16>() {
-                    sink.put_i8(half);
-                }
-            } else {
-                let mut vals = [0i32; 32];
-                let out = vals.as_mut_ptr().cast::<__m512i>();
-                _mm512_storeu_si512(out, _mm512_cvtepi16_epi32(_mm512_castsi512_si256(words)));
-                _mm512_storeu_si512(
-                    out.add(1),
-                    _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64::<1>(words)),
-                );
-                if whole {
-                    sink.put(&vals);
-                } else if let Some(half) = vals.first_chunk::<16>() {
-                    sink.put(half);
-                }
-            }
-            left -= if whole { 2 } else { 1 };
+        let div = WordDiv::of(sink);
+        if FULL == 0 || r != 4 || !p.addr().is_multiple_of(4) || groups < 2 {
+            dot_groups::<FULL, false, S>(p, n, groups, w, tail, div, sink);
+            return;
         }
+        // Row `skip` is the first that starts on a 64-byte boundary (`n = 4 (mod 64)`).
+        let skip = (64 - p.addr() % 64) / 4 % 16;
+        if skip == 0 {
+            dot_groups::<FULL, true, S>(p, n, groups, w, tail, div, sink);
+            return;
+        }
+        // Rows `0 .. skip` and the last `16 - skip` (rows of the first and the last group):
+        // one group of their own.
+        let jump = 16 * (groups - 1) * n;
+        let (m, _) = dot16::<FULL, true>(p, n, w, tail, skip, jump);
+        let words = pair_words(m, m);
+        put_rows(words, 0, skip, div, sink);
+        dot_groups::<FULL, true, S>(p.add(skip * n), n, groups - 1, w, tail, div, sink);
+        put_rows(words, skip, 16, div, sink);
     }
 }
 
