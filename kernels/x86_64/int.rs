@@ -800,8 +800,8 @@ fn row_at<const MIXED: bool>(
 /// Sixteen rows of `n` values from `p` (with `MIXED`, as [`row_at`] places them), as eight
 /// [`dot_pair`] registers folded to one: 128-bit block `k` holds the halves (blocks `0 + 1`
 /// in `k = 0, 2`, `2 + 3` in `k = 1, 3`) of the lane totals of pairs `0-3` (`k < 2`) or
-/// `4-7`; returns it and the address after the rows (without `MIXED`). Steps through
-/// [`super::super::opaque`] every four rows, as [`short16_body`].
+/// `4-7`; returns it and the address after the rows (without `MIXED`; then it steps through
+/// [`super::super::opaque`] every four rows, as [`short16_body`]).
 ///
 /// # Safety
 /// As for [`dot_pair`], for every row.
@@ -1134,7 +1134,11 @@ unsafe fn short16_dot<const FULL: usize, S: Sink>(
     sink: &mut S,
 ) {
     // SAFETY: the caller's contract: `n = FULL * 64 + r` with `r < 64` (`r > 0` if
-    // `FULL == 0`), the rows and loads inside the input.
+    // `FULL == 0`), the rows and loads inside the input. With `r == 4` and `p` on a four-byte
+    // boundary, row `skip` starts on a 64-byte one, and `dot16_lines` reads only the bytes of
+    // the rows from there on (sixteen rows are exactly `16 FULL + 1` lines); the group of the
+    // first `skip` rows and the last `16 - skip` makes the loads the plain loop would make for
+    // them.
     unsafe {
         let r = n - 64 * FULL;
         let (w, tail) = (_mm512_maskz_set1_epi8(!(!0u64 << r), 1), r > 0);
