@@ -805,7 +805,7 @@ fn row_at<const MIXED: bool>(
 ///
 /// # Safety
 /// As for [`dot_pair`], for every row.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn dot16<const FULL: usize, const MIXED: bool>(
     p: *const i8,
     n: usize,
@@ -897,7 +897,7 @@ unsafe fn line_row<const FULL: usize>(
 ///
 /// # Safety
 /// As for [`line_row`], for the `16 FULL + 1` lines from `p`.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn dot16_lines<const FULL: usize>(p: *const i8) -> (__m512i, *const i8) {
     // SAFETY: the caller's contract.
     unsafe {
@@ -1009,7 +1009,7 @@ unsafe fn widen_words(words: __m512i) -> [i32; 32] {
 ///
 /// # Safety
 /// AVX-512F and AVX-512BW.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn put_rows<S: Sink>(
     words: __m512i,
     from: usize,
@@ -1035,7 +1035,7 @@ unsafe fn put_rows<S: Sink>(
 ///
 /// # Safety
 /// As for the one called.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 unsafe fn group<const FULL: usize, const LINES: bool>(
     p: *const i8,
     n: usize,
@@ -1057,7 +1057,7 @@ unsafe fn group<const FULL: usize, const LINES: bool>(
 ///
 /// # Safety
 /// As for [`short16_dot`]; with `LINES`, `n = 64 FULL + 4` and `p` on a 64-byte boundary.
-#[inline(always)]
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
 #[allow(clippy::too_many_arguments)]
 unsafe fn dot_groups<const FULL: usize, const LINES: bool, S: Sink>(
     p: *const i8,
@@ -1120,7 +1120,10 @@ unsafe fn dot_groups<const FULL: usize, const LINES: bool, S: Sink>(
 ///
 /// Rows of `64 FULL + 4` values (14x14 maps: 196) that start on four-byte boundaries are read
 /// as aligned lines ([`dot16_lines`]) from the first row that starts a line on; the rows
-/// before it and as many at the end go through [`dot16`] as one group of their own.
+/// before it and as many at the end go through [`dot16`] as one group of their own. (Its
+/// larger helpers are inlined only in optimized builds: at opt-level 0 every inlined copy
+/// keeps its own stack slots, and with both loops and that group inlined this function's
+/// frame overflowed the 128 KiB thread of `tests/stack.rs`.)
 ///
 /// # Safety
 /// As for [`IntVector::short16`], and the CPU has AVX-512F, AVX-512BW, AVX-512DQ and AVX-512
