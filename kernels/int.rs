@@ -89,6 +89,15 @@ impl<T: Int> IntOut<'_, T> {
         }
     }
 
+    /// The output and the 16-bit division of AVERAGE_POOL_2D results over `n` values, where
+    /// there is one ([`WordAvg::new`]: `i8`, `2 <= n <= 255`).
+    fn word_avg(&mut self, n: usize) -> Option<(WordAvg, &mut [T])> {
+        match self {
+            IntOut::Avg { out, lo, hi, .. } => Some((WordAvg::new::<T>(n, *lo, *hi)?, &mut **out)),
+            _ => None,
+        }
+    }
+
     /// The reduction the kernels must compute.
     pub(crate) fn op(&self) -> Op {
         match self {
@@ -885,6 +894,18 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
         // SAFETY: forwarded contract.
         unsafe { Self::lsum_load_add(acc, p) }
     }
+    /// Whether [`IntVector::wsum_avg_store`] divides (`i8` on AVX-512).
+    const WSUM_AVG: bool = false;
+    /// Writes the AVERAGE_POOL_2D results of the `LANES` channels summed in `acc` by
+    /// [`IntVector::wsum_load_add`] over the `n` rows `d` ([`WordAvg::new`]) divides by, to
+    /// `p[0..LANES]` in channel order. Called only where [`IntVector::WSUM_AVG`] is set.
+    ///
+    /// # Safety
+    /// `p..p + LANES` must be writable.
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    unsafe fn wsum_avg_store(acc: Self::Lsum, d: WordAvg, p: *mut T) {
+        let _ = (acc, d, p);
+    }
     /// Writes the exact sums of the at most `LSUM_ROWS` vectors added to `acc` by
     /// [`IntVector::wsum_load_add`] to `p[0..LANES]`, in channel order (overwriting).
     ///
@@ -1658,6 +1679,15 @@ unsafe fn nhwc_words<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut
     let (c, s, l) = (dims.channels.get(), dims.spatial.get(), V::LANES);
     let (k, w) = nhwc_plan(dims.channels, l);
     let k = k.get();
+    if V::WSUM_AVG
+        && k == 1
+        && s <= V::LSUM_ROWS
+        && let Some((d, o)) = out.word_avg(s)
+    {
+        // SAFETY: forwarded contract; one position per row, in one group.
+        unsafe { nhwc_word_avgs::<T, V>(input, dims, d, o) };
+        return;
+    }
     let (rows, full) = (s / k, w / l);
     let g = V::LSUM_ROWS.max(1);
     let base = input.as_ptr();
@@ -1720,6 +1750,88 @@ unsafe fn nhwc_words<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut
             fold_blocks(acc, c, k, i32::wrapping_add);
             out.emit(next, acc.get(..c).unwrap_or(&[]));
             next += c;
+        }
+    }
+}
+
+/// [`nhwc_words`] for AVERAGE_POOL_2D results that [`IntVector::wsum_avg_store`] divides: one
+/// position per row (`channels` a multiple of `LANES`), `spatial <= LSUM_ROWS` rows in one
+/// group, each tile's averages written straight to `out` (no `i32` sums in between).
+///
+/// # Safety
+/// As for [`nhwc_words`], and `d` is [`WordAvg::new`]'s for `n = spatial`.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn nhwc_word_avgs<T: Int, V: IntVector<T>>(
+    input: &[T],
+    dims: Dims,
+    d: WordAvg,
+    out: &mut [T],
+) {
+    let (c, s, l) = (dims.channels.get(), dims.spatial.get(), V::LANES);
+    let full = c / l;
+    let base = input.as_ptr();
+    for b in 0..dims.batch.get() {
+        let image = b * c * s;
+        let mut v = 0;
+        while v < full {
+            let n = if full <= V::WSUM_TILE.min(12) {
+                full
+            } else {
+                (full - v).min(4)
+            };
+            let Some(o) = out.get_mut(b * c + v * l..b * c + (v + n) * l) else {
+                return;
+            };
+            let dst = o.as_mut_ptr();
+            // SAFETY: the tile's `n` vectors of all `s` rows are inside the image
+            // (`v + n <= full`, `s * c` values); `dst` has the `n * LANES` outputs of `o`.
+            unsafe {
+                let p = base.add(image + v * l);
+                match n {
+                    12 => avg_tile::<T, V, 12>(p, c, s, d, dst),
+                    11 => avg_tile::<T, V, 11>(p, c, s, d, dst),
+                    10 => avg_tile::<T, V, 10>(p, c, s, d, dst),
+                    9 => avg_tile::<T, V, 9>(p, c, s, d, dst),
+                    8 => avg_tile::<T, V, 8>(p, c, s, d, dst),
+                    7 => avg_tile::<T, V, 7>(p, c, s, d, dst),
+                    6 => avg_tile::<T, V, 6>(p, c, s, d, dst),
+                    5 => avg_tile::<T, V, 5>(p, c, s, d, dst),
+                    4 => avg_tile::<T, V, 4>(p, c, s, d, dst),
+                    3 => avg_tile::<T, V, 3>(p, c, s, d, dst),
+                    2 => avg_tile::<T, V, 2>(p, c, s, d, dst),
+                    _ => avg_tile::<T, V, 1>(p, c, s, d, dst),
+                }
+            }
+            v += n;
+        }
+    }
+}
+
+/// The averages of `W` adjacent vectors at `p` down `rows` rows `stride` apart, through the
+/// word layout, written to `dst[0..W * LANES]`.
+///
+/// # Safety
+/// `p + r * stride .. + W * LANES` readable for every `r < rows`, `1 <= rows <= LSUM_ROWS`;
+/// `dst..dst + W * LANES` writable; `d` divides by `rows`.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn avg_tile<T: Int, V: IntVector<T>, const W: usize>(
+    p: *const T,
+    stride: usize,
+    rows: usize,
+    d: WordAvg,
+    dst: *mut T,
+) {
+    // SAFETY: the caller's ranges.
+    unsafe {
+        let mut a = [V::lsum_zero(); W];
+        for r in 0..rows {
+            let q = p.add(r * stride);
+            for (j, x) in a.iter_mut().enumerate() {
+                *x = V::wsum_load_add(*x, q.add(j * V::LANES));
+            }
+        }
+        for (j, x) in a.into_iter().enumerate() {
+            V::wsum_avg_store(x, d, dst.add(j * V::LANES));
         }
     }
 }

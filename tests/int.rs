@@ -341,10 +341,62 @@ fn nhwc_word_tiles_match_scalar() {
                     for offset in [at, at + 32] {
                         let x = &buf[offset..offset + n];
                         let what = format!("kind {kind} offset {}", offset - at);
-                        nhwc_paths_match(x, shape, &[IntOp::Sum, IntOp::Avg], &what);
+                        let ops = [
+                            IntOp::Sum,
+                            IntOp::Avg,
+                            IntOp::Clamped(T::MIN + 28, T::MAX - 90),
+                        ];
+                        nhwc_paths_match(x, shape, &ops, &what);
                     }
                 }
             }
+        }
+    }
+    check::<i8>();
+    check::<u8>();
+}
+
+/// NHWC averages at the rounding boundaries (`acc = k n ± n/2`, ±1, every channel its own `k`
+/// and offset, the even and the odd channels of each 16-bit word alike) in rows of whole
+/// vectors on a 64-byte boundary, which AVX-512 divides in 16-bit lanes straight from the
+/// rows' word sums (`i8`, 2 to 255 positions), clamped and not; every path against Scalar.
+#[test]
+fn nhwc_word_averages_at_rounding_boundaries() {
+    fn check<T: TestInt>() {
+        let (lo, hi) = (T::MIN as i64, T::MAX as i64);
+        let mut rng = Rng(7);
+        for n in [2usize, 3, 7, 49, 128, 196, 254, 255, 256] {
+            let c = 320;
+            let shape = Shape::new(2, c, n);
+            let len = shape.input_len().unwrap();
+            let mut buf = vec![T::default(); len + 64];
+            let at = buf.as_ptr().align_offset(64);
+            let x = &mut buf[at..at + len];
+            let ni = n as i64;
+            for b in 0..2 {
+                for ch in 0..c {
+                    let offs = [-ni / 2 - 1, -ni / 2, 0, ni / 2, ni / 2 + 1];
+                    let k = match ch % 7 {
+                        0 => lo,
+                        1 => hi,
+                        2 => 0,
+                        3 => -1,
+                        _ => lo + rng.below((hi - lo + 1) as u64) as i64,
+                    };
+                    let target = (k * ni + offs[(ch / 7 + b) % 5]).clamp(lo * ni, hi * ni);
+                    let (base, extra) = (target.div_euclid(ni), target.rem_euclid(ni));
+                    for i in 0..n {
+                        x[(b * n + i) * c + ch] =
+                            T::from((base + i64::from((i as i64) < extra)) as i32);
+                    }
+                }
+            }
+            let ops = [
+                IntOp::Avg,
+                IntOp::Clamped(T::MIN + 28, T::MAX - 90),
+                IntOp::Clamped(T::MIN, T::MIN),
+            ];
+            nhwc_paths_match(x, shape, &ops, "boundaries");
         }
     }
     check::<i8>();

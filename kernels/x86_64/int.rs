@@ -15,7 +15,9 @@
 
 use core::arch::x86_64::*;
 
-use crate::kernels::int::{Int, IntVector, Sink, ext16_body, nsum_total4_flushed, short16_body};
+use crate::kernels::int::{
+    Int, IntVector, Sink, WordAvg, ext16_body, nsum_total4_flushed, short16_body,
+};
 
 // ---------------------------------------------------------------------------------------------
 // SSE2
@@ -952,22 +954,46 @@ impl WordDiv {
     /// AVX-512F and AVX-512BW.
     #[inline(always)]
     unsafe fn of<S: Sink>(sink: &S) -> Option<WordDiv> {
-        let d = sink.word_avg()?;
+        // SAFETY: the caller's contract.
+        unsafe { Some(WordDiv::new(sink.word_avg()?)) }
+    }
+
+    /// The division `d` in vectors.
+    ///
+    /// # Safety
+    /// AVX-512F and AVX-512BW.
+    #[inline(always)]
+    unsafe fn new(d: WordAvg) -> WordDiv {
         // SAFETY: the caller's contract.
         unsafe {
-            Some(WordDiv {
+            WordDiv {
                 half: _mm512_set1_epi16(d.half),
                 mul: _mm512_set1_epi16(d.mul as i16),
                 shift: _mm_cvtsi32_si128(d.shift as i32),
                 lo: _mm512_set1_epi16(d.lo),
                 hi: _mm512_set1_epi16(d.hi),
-            })
+            }
         }
     }
 
-    /// The averages of 32 rows from their sums' words: `x = |acc| + n/2`,
-    /// `q = mulhi(x, mul) >> shift`, the sign of `acc` put back (a masked `0 - q`), clamped,
-    /// narrowed to bytes.
+    /// The averages of 32 sums held as words: `x = |acc| + n/2`, `q = mulhi(x, mul) >> shift`,
+    /// the sign of `acc` put back (a masked `0 - q`), clamped; as words.
+    ///
+    /// # Safety
+    /// AVX-512F and AVX-512BW.
+    #[inline(always)]
+    unsafe fn words(self, words: __m512i) -> __m512i {
+        // SAFETY: the caller's contract.
+        unsafe {
+            let x = _mm512_add_epi16(_mm512_abs_epi16(words), self.half);
+            let q = _mm512_srl_epi16(mulhi_epu16(x, self.mul), self.shift);
+            let neg = _mm512_movepi16_mask(words);
+            let q = _mm512_mask_sub_epi16(q, neg, _mm512_setzero_si512(), q);
+            _mm512_min_epi16(_mm512_max_epi16(q, self.lo), self.hi)
+        }
+    }
+
+    /// [`WordDiv::words`] narrowed to bytes.
     ///
     /// # Safety
     /// AVX-512F and AVX-512BW.
@@ -975,11 +1001,7 @@ impl WordDiv {
     unsafe fn bytes(self, words: __m512i) -> [i8; 32] {
         // SAFETY: the caller's contract; `bytes` has room for the 32 bytes stored.
         unsafe {
-            let x = _mm512_add_epi16(_mm512_abs_epi16(words), self.half);
-            let q = _mm512_srl_epi16(mulhi_epu16(x, self.mul), self.shift);
-            let neg = _mm512_movepi16_mask(words);
-            let q = _mm512_mask_sub_epi16(q, neg, _mm512_setzero_si512(), q);
-            let q = _mm512_min_epi16(_mm512_max_epi16(q, self.lo), self.hi);
+            let q = self.words(words);
             let mut bytes = [0i8; 32];
             _mm256_storeu_si256(bytes.as_mut_ptr().cast(), _mm512_cvtepi16_epi8(q));
             bytes
@@ -1942,6 +1964,20 @@ unsafe impl IntVector<i8> for __m512i {
     unsafe fn ext16<const MAX: bool, S: Sink>(p: *const i8, n: usize, groups: usize, sink: &mut S) {
         // SAFETY: forwarded contract (the CPU has this impl's instruction set).
         unsafe { ext16_512::<i8, MAX, S>(p, n, groups, sink) }
+    }
+    // The averages straight from the word layout: each half divided in its words
+    // (`WordDiv`), the odd channels' quotients shifted into the high bytes and blended with
+    // the even ones', so the 64 bytes are in channel order with no shuffle.
+    const WSUM_AVG: bool = true;
+    #[inline(always)]
+    unsafe fn wsum_avg_store((e, o): Self::Lsum, d: WordAvg, p: *mut i8) {
+        // SAFETY: the caller's contract (`p..p + 64` writable; the CPU has AVX-512BW).
+        unsafe {
+            let div = WordDiv::new(d);
+            let (e, o) = (div.words(e), _mm512_slli_epi16::<8>(div.words(o)));
+            let v = _mm512_mask_blend_epi8(0xAAAA_AAAA_AAAA_AAAA, e, o);
+            _mm512_storeu_si512(p.cast(), v);
+        }
     }
     lsum512_bytes!(
         i8,
