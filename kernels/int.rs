@@ -1700,12 +1700,8 @@ unsafe fn nhwc_words<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut
         let image = b * c * s;
         let mut v = 0;
         while v < full {
-            // The tile's vectors (all of a row of at most 12), where they go in `tmp`.
-            let n = if full <= V::WSUM_TILE.min(12) {
-                full
-            } else {
-                (full - v).min(4)
-            };
+            // The tile's vectors, where they go in `tmp`.
+            let n = word_tile_width::<T, V>(full, v);
             let at = if k > 1 { v * l } else { 0 };
             let mut r0 = 0;
             while r0 < rows {
@@ -1717,20 +1713,7 @@ unsafe fn nhwc_words<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut
                     let p = base.add(image + r0 * w + v * l);
                     let d = dst.add(at);
                     let add = r0 > 0;
-                    match n {
-                        12 => word_tile::<T, V, 12>(p, w, gr, d, add),
-                        11 => word_tile::<T, V, 11>(p, w, gr, d, add),
-                        10 => word_tile::<T, V, 10>(p, w, gr, d, add),
-                        9 => word_tile::<T, V, 9>(p, w, gr, d, add),
-                        8 => word_tile::<T, V, 8>(p, w, gr, d, add),
-                        7 => word_tile::<T, V, 7>(p, w, gr, d, add),
-                        6 => word_tile::<T, V, 6>(p, w, gr, d, add),
-                        5 => word_tile::<T, V, 5>(p, w, gr, d, add),
-                        4 => word_tile::<T, V, 4>(p, w, gr, d, add),
-                        3 => word_tile::<T, V, 3>(p, w, gr, d, add),
-                        2 => word_tile::<T, V, 2>(p, w, gr, d, add),
-                        _ => word_tile::<T, V, 1>(p, w, gr, d, add),
-                    }
+                    by_width!(n, word_tile::<T, V>(p, w, gr, d, add));
                 }
                 r0 += gr;
             }
@@ -1774,11 +1757,7 @@ unsafe fn nhwc_word_avgs<T: Int, V: IntVector<T>>(
         let image = b * c * s;
         let mut v = 0;
         while v < full {
-            let n = if full <= V::WSUM_TILE.min(12) {
-                full
-            } else {
-                (full - v).min(4)
-            };
+            let n = word_tile_width::<T, V>(full, v);
             let Some(o) = out.get_mut(b * c + v * l..b * c + (v + n) * l) else {
                 return;
             };
@@ -1787,20 +1766,7 @@ unsafe fn nhwc_word_avgs<T: Int, V: IntVector<T>>(
             // (`v + n <= full`, `s * c` values); `dst` has the `n * LANES` outputs of `o`.
             unsafe {
                 let p = base.add(image + v * l);
-                match n {
-                    12 => avg_tile::<T, V, 12>(p, c, s, d, dst),
-                    11 => avg_tile::<T, V, 11>(p, c, s, d, dst),
-                    10 => avg_tile::<T, V, 10>(p, c, s, d, dst),
-                    9 => avg_tile::<T, V, 9>(p, c, s, d, dst),
-                    8 => avg_tile::<T, V, 8>(p, c, s, d, dst),
-                    7 => avg_tile::<T, V, 7>(p, c, s, d, dst),
-                    6 => avg_tile::<T, V, 6>(p, c, s, d, dst),
-                    5 => avg_tile::<T, V, 5>(p, c, s, d, dst),
-                    4 => avg_tile::<T, V, 4>(p, c, s, d, dst),
-                    3 => avg_tile::<T, V, 3>(p, c, s, d, dst),
-                    2 => avg_tile::<T, V, 2>(p, c, s, d, dst),
-                    _ => avg_tile::<T, V, 1>(p, c, s, d, dst),
-                }
+                by_width!(n, avg_tile::<T, V>(p, c, s, d, dst));
             }
             v += n;
         }
@@ -1823,6 +1789,61 @@ unsafe fn avg_tile<T: Int, V: IntVector<T>, const W: usize>(
 ) {
     // SAFETY: the caller's ranges.
     unsafe {
+        for (j, x) in word_sums::<T, V, W>(p, stride, rows)
+            .into_iter()
+            .enumerate()
+        {
+            V::wsum_avg_store(x, d, dst.add(j * V::LANES));
+        }
+    }
+}
+
+/// The tile width (in vectors) of [`nhwc_words`] at vector `v` of rows of `full` vectors: the
+/// whole row if it has at most 12 (and at most `WSUM_TILE`), else 4 at a time.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+fn word_tile_width<T: Int, V: IntVector<T>>(full: usize, v: usize) -> usize {
+    if full <= V::WSUM_TILE.min(12) {
+        full
+    } else {
+        (full - v).min(4)
+    }
+}
+
+/// `f::<T, V, n>(args)` for the tile width `n` (1 to 12) of [`word_tile_width`], so that each
+/// width's states are registers.
+macro_rules! by_width {
+    ($n:expr, $f:ident::<$t:ty, $v:ty>($($a:expr),*)) => {
+        match $n {
+            12 => $f::<$t, $v, 12>($($a),*),
+            11 => $f::<$t, $v, 11>($($a),*),
+            10 => $f::<$t, $v, 10>($($a),*),
+            9 => $f::<$t, $v, 9>($($a),*),
+            8 => $f::<$t, $v, 8>($($a),*),
+            7 => $f::<$t, $v, 7>($($a),*),
+            6 => $f::<$t, $v, 6>($($a),*),
+            5 => $f::<$t, $v, 5>($($a),*),
+            4 => $f::<$t, $v, 4>($($a),*),
+            3 => $f::<$t, $v, 3>($($a),*),
+            2 => $f::<$t, $v, 2>($($a),*),
+            _ => $f::<$t, $v, 1>($($a),*),
+        }
+    };
+}
+use by_width;
+
+/// The word-layout sums ([`IntVector::wsum_load_add`]) of `W` adjacent vectors at `p` down
+/// `rows` rows `stride` apart.
+///
+/// # Safety
+/// `p + r * stride .. + W * LANES` readable for every `r < rows`, `rows <= LSUM_ROWS`.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn word_sums<T: Int, V: IntVector<T>, const W: usize>(
+    p: *const T,
+    stride: usize,
+    rows: usize,
+) -> [V::Lsum; W] {
+    // SAFETY: the caller's ranges (`lsum_zero` reads nothing).
+    unsafe {
         let mut a = [V::lsum_zero(); W];
         for r in 0..rows {
             let q = p.add(r * stride);
@@ -1830,9 +1851,7 @@ unsafe fn avg_tile<T: Int, V: IntVector<T>, const W: usize>(
                 *x = V::wsum_load_add(*x, q.add(j * V::LANES));
             }
         }
-        for (j, x) in a.into_iter().enumerate() {
-            V::wsum_avg_store(x, d, dst.add(j * V::LANES));
-        }
+        a
     }
 }
 
@@ -1852,14 +1871,10 @@ unsafe fn word_tile<T: Int, V: IntVector<T>, const W: usize>(
 ) {
     // SAFETY: the caller's ranges.
     unsafe {
-        let mut a = [V::lsum_zero(); W];
-        for r in 0..rows {
-            let q = p.add(r * stride);
-            for (j, x) in a.iter_mut().enumerate() {
-                *x = V::wsum_load_add(*x, q.add(j * V::LANES));
-            }
-        }
-        for (j, x) in a.into_iter().enumerate() {
+        for (j, x) in word_sums::<T, V, W>(p, stride, rows)
+            .into_iter()
+            .enumerate()
+        {
             let d = dst.add(j * V::LANES);
             if add {
                 let mut part = [0i32; 64];
