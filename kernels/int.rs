@@ -208,7 +208,8 @@ impl NarrowDivider {
 /// AVERAGE_POOL_2D's rounded division for `i8` rows of `2 <= n <= 255` values in 16-bit
 /// lanes, for paths that hold such rows' sums as words: with `x = |acc| + n/2` (below `2^15`:
 /// `|acc| <= 128 n`), `q = mulhi(x, mul) >> shift` is `floor(x / n)`, the sign of `acc` is put
-/// back and the result clamped to `lo..=hi`.
+/// back and the result clamped to `lo..=hi`. The same for `u8` rows of `2 <= n <= 185` values
+/// (`x = acc + n/2`, no sign), see [`WordAvg::new`].
 ///
 /// Why it is exact: with `c = ceil(log2 n)`, `mul = ceil(2^(15 + c) / n)` lies in `2^15 ..
 /// 2^16` (`2^(c - 1) < n <= 2^c`) and exceeds `2^(15 + c) / n` by less than `1`, so `mul n -
@@ -234,12 +235,18 @@ pub(crate) struct WordAvg {
 
 impl WordAvg {
     /// The division of the averages of `T` rows of `n` values, clamped to `lo..=hi`, when `T`
-    /// is `i8` and `2 <= n <= 255`.
+    /// is `i8` and `2 <= n <= 255`, or `u8` and `2 <= n <= 185` (for `u8` the dividend
+    /// `x = acc + n/2` reaches `255 n + n/2`, past `2^15`; the division is exact for every
+    /// such `x` up to `n = 185`, and fails for some from `n = 186` on: the unit tests try
+    /// them all).
     fn new<T: Int>(n: usize, lo: i32, hi: i32) -> Option<WordAvg> {
-        let i8_only = T::MIN.to_i32() == -128 && T::MAX.to_i32() == 127;
-        let n = u32::try_from(n)
-            .ok()
-            .filter(|n| (2..=255).contains(n) && i8_only)?;
+        let (min, max) = (T::MIN.to_i32(), T::MAX.to_i32());
+        let top = match (min, max) {
+            (-128, 127) => 255,
+            (0, 255) => 185,
+            _ => 0,
+        };
+        let n = u32::try_from(n).ok().filter(|n| (2..=top).contains(n))?;
         let c = u32::BITS - (n - 1).leading_zeros();
         Some(WordAvg {
             half: i16::try_from(n / 2).ok()?,
@@ -448,7 +455,8 @@ pub(crate) trait Sink {
     fn put<const K: usize>(&mut self, vals: &[i32; K]);
 
     /// The division of this sink's averages in 16-bit lanes, for a loop that holds the rows'
-    /// sums as words: only the averages of `i8` rows of 2 to 255 values have one.
+    /// sums as words: the averages of `i8` rows of 2 to 255 values and of `u8` rows of 2 to
+    /// 185 ([`WordAvg::new`]; only `i8` loops read it).
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     fn word_avg(&self) -> Option<WordAvg> {
         None
@@ -902,7 +910,7 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
         // SAFETY: forwarded contract.
         unsafe { Self::lsum_load_add(acc, p) }
     }
-    /// Whether [`IntVector::wsum_avg_store`] divides (`i8` on AVX-512).
+    /// Whether [`IntVector::wsum_avg_store`] divides (`i8` and `u8` on AVX-512).
     const WSUM_AVG: bool = false;
     /// Writes the AVERAGE_POOL_2D results of the `LANES` channels summed in `acc` by
     /// [`IntVector::wsum_load_add`] over the `n` rows `d` ([`WordAvg::new`]) divides by, to
@@ -2548,9 +2556,26 @@ mod tests {
                 );
             }
         }
+        // `u8`: `x = acc + n/2` up to `255 n + n/2`; `i8`'s multiplier and shift, where they
+        // are exact for every such `x`.
+        for n in 2..=255usize {
+            let d = WordAvg::new::<i8>(n, -128, 127).unwrap();
+            let xs = || (0..=(255 * n + n / 2)).map(|x| u16::try_from(x).unwrap());
+            let exact = xs().all(|x| usize::from(d.quotient(x)) == usize::from(x) / n);
+            let w = WordAvg::new::<u8>(n, 0, 255);
+            // Exact for every `n` it is given for (`n <= 185`); not for `n = 186`.
+            assert_eq!(w.is_some(), n <= 185, "n {n}");
+            assert!(exact || w.is_none(), "n {n}");
+            if n <= 186 {
+                assert_eq!(exact, n != 186, "n {n}");
+            }
+            if let Some(w) = w {
+                assert!(xs().all(|x| usize::from(w.quotient(x)) == usize::from(x) / n));
+            }
+        }
         assert!(WordAvg::new::<i8>(1, -128, 127).is_none());
         assert!(WordAvg::new::<i8>(256, -128, 127).is_none());
-        assert!(WordAvg::new::<u8>(49, 0, 255).is_none());
+        assert!(WordAvg::new::<u8>(186, 0, 255).is_none());
         assert!(WordAvg::new::<i16>(49, -128, 127).is_none());
     }
 }

@@ -993,6 +993,21 @@ impl WordDiv {
         }
     }
 
+    /// The averages of 32 `u8` rows' sums held as words (`u16`): `x = acc + n/2`, `q =
+    /// mulhi(x, mul) >> shift`, clamped; as words.
+    ///
+    /// # Safety
+    /// AVX-512F and AVX-512BW.
+    #[inline(always)]
+    unsafe fn unsigned_words(self, words: __m512i) -> __m512i {
+        // SAFETY: the caller's contract.
+        unsafe {
+            let x = _mm512_add_epi16(words, self.half);
+            let q = _mm512_srl_epi16(mulhi_epu16(x, self.mul), self.shift);
+            _mm512_min_epi16(_mm512_max_epi16(q, self.lo), self.hi)
+        }
+    }
+
     /// [`WordDiv::words`] narrowed to bytes.
     ///
     /// # Safety
@@ -2122,6 +2137,19 @@ unsafe impl IntVector<u8> for __m512i {
     unsafe fn ext16<const MAX: bool, S: Sink>(p: *const u8, n: usize, groups: usize, sink: &mut S) {
         // SAFETY: forwarded contract (the CPU has this impl's instruction set).
         unsafe { ext16_512::<u8, MAX, S>(p, n, groups, sink) }
+    }
+    // As for `i8`, with the division of `u16` sums (`WordDiv::unsigned_words`).
+    const WSUM_AVG: bool = true;
+    #[inline(always)]
+    unsafe fn wsum_avg_store((e, o): Self::Lsum, d: WordAvg, p: *mut u8) {
+        // SAFETY: the caller's contract (`p..p + 64` writable; the CPU has AVX-512BW).
+        unsafe {
+            let div = WordDiv::new(d);
+            let e = div.unsigned_words(e);
+            let o = _mm512_slli_epi16::<8>(div.unsigned_words(o));
+            let v = _mm512_mask_blend_epi8(0xAAAA_AAAA_AAAA_AAAA, e, o);
+            _mm512_storeu_si512(p.cast(), v);
+        }
     }
     lsum512_bytes!(
         u8,
