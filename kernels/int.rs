@@ -456,16 +456,17 @@ pub(crate) trait Sink {
 
     /// The division of this sink's averages in 16-bit lanes, for a loop that holds the rows'
     /// sums as words: the averages of `i8` rows of 2 to 255 values and of `u8` rows of 2 to
-    /// 185 ([`WordAvg::new`]; only `i8` loops read it).
+    /// 185 ([`WordAvg::new`]).
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     fn word_avg(&self) -> Option<WordAvg> {
         None
     }
 
-    /// Writes the next `K` averages, divided and clamped as [`Sink::word_avg`] says (a loop
-    /// calls it only when that gave a division; other sinks ignore it).
+    /// Writes the next `K` averages, divided and clamped as [`Sink::word_avg`] says, as bytes
+    /// (`u8` ones with `U`, else `i8`; a loop calls it only when that gave a division; other
+    /// sinks ignore it).
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-    fn put_i8<const K: usize>(&mut self, _: &[i8; K]) {}
+    fn put_bytes<const U: bool, const K: usize>(&mut self, _: &[i8; K]) {}
 }
 
 /// Exact sums, straight into the output.
@@ -511,10 +512,10 @@ impl<T: Int> Sink for AvgSink<'_, T> {
     }
 
     #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-    fn put_i8<const K: usize>(&mut self, q: &[i8; K]) {
+    fn put_bytes<const U: bool, const K: usize>(&mut self, q: &[i8; K]) {
         if let Some(o) = self.out.get_mut(self.next..self.next + K) {
             for (o, &v) in o.iter_mut().zip(q) {
-                *o = T::from_i32(i32::from(v));
+                *o = T::from_i32(if U { i32::from(v as u8) } else { i32::from(v) });
             }
         }
         self.next += K;

@@ -836,66 +836,77 @@ fn short_rows_at_the_extremes_match_scalar() {
 /// `avg` and `avg_clamped` of short NCHW rows at the rounding boundaries (`acc = k n ± n/2`,
 /// ±1), seventy rows of each length up to 256, the values of each row shuffled around its
 /// sum: the loops that take such rows sixteen and thirty-two at a time (with AVX-512 VNNI,
-/// `i8` averages of rows of up to 255 values divided in 16-bit lanes) must round as the
-/// TFLite model does.
+/// `i8` averages of rows of up to 255 values and `u8` ones of up to 185 divided in 16-bit
+/// lanes) must round as the TFLite model does.
 #[test]
 fn short_row_averages_at_rounding_boundaries() {
-    let mut rng = Rng(2026);
-    for n in 1..=256usize {
-        let ni = n as i64;
-        let channels = 70;
-        let mut input: Vec<i8> = Vec::with_capacity(channels * n);
-        let mut want = Vec::with_capacity(channels);
-        for c in 0..channels {
-            let k = match c {
-                0 => -128,
-                1 => 127,
-                2 => 0,
-                3 => -1,
-                _ => -128 + rng.below(256) as i64,
-            };
-            let off = [-ni / 2 - 1, -ni / 2, 0, ni / 2, ni / 2 + 1][c % 5];
-            let target = (k * ni + off).clamp(-128 * ni, 127 * ni);
-            let base = target.div_euclid(ni);
-            let extra = target.rem_euclid(ni) as usize;
-            let mut row: Vec<i64> = (0..n).map(|i| base + i64::from(i < extra)).collect();
-            // Move value between random pairs of the row, its sum unchanged.
-            for _ in 0..n {
-                let (i, j) = (rng.below(ni as u64) as usize, rng.below(ni as u64) as usize);
-                let room = (127 - row[i]).min(row[j] + 128);
-                let d = rng.below(room as u64 + 1) as i64;
-                row[i] += d;
-                row[j] -= d;
+    fn check<T: TestInt>(seed: u64) {
+        let (lo, hi) = (i64::from(T::MIN), i64::from(T::MAX));
+        let mut rng = Rng(seed);
+        for n in 1..=256usize {
+            let ni = n as i64;
+            let channels = 70;
+            let mut input: Vec<T> = Vec::with_capacity(channels * n);
+            let mut want = Vec::with_capacity(channels);
+            for c in 0..channels {
+                let k = match c {
+                    0 => lo,
+                    1 => hi,
+                    2 => 0,
+                    3 => (lo + hi) / 2,
+                    _ => lo + rng.below((hi - lo + 1) as u64) as i64,
+                };
+                let off = [-ni / 2 - 1, -ni / 2, 0, ni / 2, ni / 2 + 1][c % 5];
+                let target = (k * ni + off).clamp(lo * ni, hi * ni);
+                let base = target.div_euclid(ni);
+                let extra = target.rem_euclid(ni) as usize;
+                let mut row: Vec<i64> = (0..n).map(|i| base + i64::from(i < extra)).collect();
+                // Move value between random pairs of the row, its sum unchanged.
+                for _ in 0..n {
+                    let (i, j) = (rng.below(ni as u64) as usize, rng.below(ni as u64) as usize);
+                    let room = (hi - row[i]).min(row[j] - lo);
+                    let d = rng.below(room as u64 + 1) as i64;
+                    row[i] += d;
+                    row[j] -= d;
+                }
+                let row: Vec<i32> = row.into_iter().map(|v| v as i32).collect();
+                want.push(model_avg(&row));
+                input.extend(row.iter().map(|&v| T::from(v)));
             }
-            let row: Vec<i32> = row.into_iter().map(|v| v as i32).collect();
-            want.push(model_avg(&row));
-            input.extend(row.iter().map(|&v| v as i8));
+            let shape = Shape::new(1, channels, n);
+            for p in paths() {
+                let got = run(p, IntOp::Avg, &input, shape, Layout::Nchw).unwrap();
+                assert_eq!(got, want, "{:?} n={n}", p.isa());
+            }
+            let clamp = IntOp::Clamped(T::MIN + 28, T::MAX - 37);
+            compare(&input, shape, clamp).unwrap();
         }
-        let shape = Shape::new(1, channels, n);
-        for p in paths() {
-            let got = run(p, IntOp::Avg, &input, shape, Layout::Nchw).unwrap();
-            assert_eq!(got, want, "{:?} n={n}", p.isa());
-        }
-        compare(&input, shape, IntOp::Clamped(-100, 90)).unwrap();
     }
+    check::<i8>(2026);
+    check::<u8>(2027);
 }
 
-/// Short NCHW rows of one to three vectors and a part (the rows the AVX-512 VNNI loop takes
+/// Short `i8` and `u8` NCHW rows of one to three vectors and a part (the rows the AVX-512 VNNI loop takes
 /// sixteen at a time; those of `64 k + 4` values as aligned lines from the first row that
 /// starts one) at every alignment of the input: every path gives the scalar results.
 #[test]
 fn short_rows_at_every_alignment_match_scalar() {
-    for (n, channels) in [64usize, 65, 68, 100, 127, 128, 130, 132, 196, 200, 255]
-        .into_iter()
-        .flat_map(|n| [(n, 37), (n, 83)])
-    {
-        let all: Vec<i8> = values(n as u64, channels * n + 64);
-        for off in 0..64 {
-            let input = &all[off..off + channels * n];
-            let shape = Shape::new(1, channels, n);
-            for op in [IntOp::Sum, IntOp::Avg, IntOp::Clamped(-20, 30), IntOp::Max] {
-                compare(input, shape, op).unwrap();
+    fn check<T: TestInt>() {
+        for (n, channels) in [64usize, 65, 68, 100, 127, 128, 130, 132, 196, 200, 255]
+            .into_iter()
+            .flat_map(|n| [(n, 37), (n, 83)])
+        {
+            let all: Vec<T> = values(n as u64, channels * n + 64);
+            let clamp = IntOp::Clamped(T::MIN + 108, T::MAX - 97);
+            for off in 0..64 {
+                let input = &all[off..off + channels * n];
+                let shape = Shape::new(1, channels, n);
+                for op in [IntOp::Sum, IntOp::Avg, clamp, IntOp::Max] {
+                    compare(input, shape, op).unwrap();
+                }
             }
         }
     }
+    check::<i8>();
+    check::<u8>();
 }
