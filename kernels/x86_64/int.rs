@@ -739,8 +739,8 @@ unsafe fn dot_masked<const U: bool>(acc: __m512i, k: __mmask16, w: __m512i, x: _
     }
 }
 
-/// `acc` plus the four-byte sums of one `i8` row of `FULL` whole vectors at `p` (`vpdpbusd`
-/// against ones) and, if `tail`, of the vector after them against `w` (ones in the row's last
+/// `acc` plus the four-byte sums of one row of `FULL` whole vectors at `p` (`vpdpbusd`
+/// against ones, [`dot`]) and, if `tail`, of the vector after them against `w` (ones in the row's last
 /// lanes, zeros past it).
 ///
 /// # Safety
@@ -2161,7 +2161,7 @@ unsafe impl IntVector<u8> for __m512i {
     }
     // With VNNI, rows of up to three whole vectors go sixteen at a time too, as for `i8`
     // (`short16_dot` with `U`; on an AMD Zen 4, uint8 `avg` against the `psadbw` loops:
-    // 7x7 1.2x, 5x5 1.26-1.3x, 10x10 1.32x, 14x14 1.1x; `sum` 1.0-1.09x).
+    // 7x7 1.2x, 5x5 1.26-1.3x, 10x10 1.32x, 14x14 1.1x; `sum` 0.99-1.15x).
     const DOT16_FULL: usize = 3;
     const HSUM16: bool = true;
     #[inline(always)]
