@@ -334,10 +334,10 @@ pub(crate) unsafe fn nchw<V: Vector>(input: &[f32], output: &mut [f32], dims: Di
             return single::<V>(i, o, rows);
         }
         match op {
-            Op::Sum => nchw_op::<V, Add>(i, o, rows, len, false),
-            Op::Avg => nchw_op::<V, Add>(i, o, rows, len, true),
-            Op::Max => nchw_op::<V, Max>(i, o, rows, len, false),
-            Op::Min => nchw_op::<V, Min>(i, o, rows, len, false),
+            Op::Sum => nchw_op::<V, Add>(i, o, rows, len, false, false),
+            Op::Avg => nchw_op::<V, Add>(i, o, rows, len, true, false),
+            Op::Max => nchw_op::<V, Max>(i, o, rows, len, false, dims.ext_streams),
+            Op::Min => nchw_op::<V, Min>(i, o, rows, len, false, dims.ext_streams),
         }
     }
 }
@@ -389,6 +389,8 @@ unsafe fn single<V: Vector>(input: *const f32, output: *mut f32, n: usize) {
     }
 }
 
+/// `streams`: max / min stream more short rows (see [`nchw_groups`]).
+///
 /// # Safety
 /// `input` readable for `rows * len` values, `output` writable for `rows`; `rows, len >= 1`.
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
@@ -398,6 +400,7 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
     rows: usize,
     len: usize,
     avg: bool,
+    streams: bool,
 ) {
     // SAFETY: (for this whole block) every pointer formed stays inside `input` (rows `row < rows`, offsets
     // `< len`) or `output` (`row + group <= rows`).
@@ -422,14 +425,14 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
                 macro_rules! arms {
                     ($($k:literal)*) => {
                         match (len / V::LANES).min(short) {
-                            $($k => nchw_groups::<V, R, true, $k>(input, output, rows, len, avg, tail),)*
-                            _ => nchw_groups::<V, R, true, 16>(input, output, rows, len, avg, tail),
+                            $($k => nchw_groups::<V, R, true, $k>(input, output, rows, len, avg, tail, streams),)*
+                            _ => nchw_groups::<V, R, true, 16>(input, output, rows, len, avg, tail, streams),
                         }
                     };
                 }
                 arms!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
             } else {
-                nchw_groups::<V, R, false, 0>(input, output, rows, len, avg, tail);
+                nchw_groups::<V, R, false, 0>(input, output, rows, len, avg, tail, false);
             }
         } else {
             for row in 0..rows {
@@ -463,7 +466,8 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
 
 /// NCHW rows of one block each (`len <= NCHW_BLOCK`; short rows, see `nchw_op`, iff `SHORT`,
 /// and then `FULL == len / LANES`), `LANES` rows at a time: [`stream_groups`] where it pays,
-/// else [`plain_groups`].
+/// else [`plain_groups`]. `streams`: max / min stream rows of 3 whole vectors and at most one
+/// value, and of 12 or more, too (`Kernels::ext_streams`).
 ///
 /// # Safety
 /// As for `nchw_op`; `tail` prepared for `len % LANES`.
@@ -475,6 +479,7 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
     len: usize,
     avg: bool,
     tail: V::Tail,
+    streams: bool,
 ) {
     let lanes = V::LANES;
     // Short rows of three vectors or more are read from aligned vectors (see `stream_row`) in
@@ -493,14 +498,22 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
     // 11 vectors (not measured without it on the Zen 5). Rows that all start on a vector
     // boundary (whole vectors, the input aligned) have no misaligned load to save, and go from
     // their starts: on an AMD Zen 4 (EPYC 9004), 1024 rows of 48 to 176 values, `max`
-    // 1.03-1.61x (8x8 maps 1.54-1.61x), `avg` 1.0-1.12x.
+    // 1.03-1.61x (8x8 maps 1.54-1.61x), `avg` 1.0-1.12x. On an Intel Xeon with AMX
+    // (Sapphire Rapids or later, 2026-12-04) max / min stream rows of 3 whole vectors and at
+    // most one value (7x7 `max` 1.11-1.18x, 1280 and 2048 rows) and of 12 or more (14x14
+    // 1.15x, 15x15 1.36x, rows of 250 1.29x, of 200 0.99x) as well (`streams`); not rows of 3
+    // vectors and 2-15 values (0.8-0.93x).
     // Where the input starts, in values past a vector boundary.
     let s0 = (input as usize / size_of::<f32>()) % lanes;
+    let stream_ext = if streams {
+        FULL >= 4 || (FULL == 3 && len % lanes <= 1)
+    } else {
+        (4..12).contains(&FULL)
+    };
     let stream = V::STREAM_ROWS
         && SHORT
         && (16 * 1024..=NHWC_CACHED_BYTES / 4).contains(&(rows * len))
-        && FULL >= 3 + usize::from(!R::SUM)
-        && (R::SUM || FULL < 12)
+        && (if R::SUM { FULL >= 3 } else { stream_ext })
         && !(len.is_multiple_of(lanes) && s0 == 0);
     // SAFETY: the rows and outputs passed on are inside the caller's (`rows >= 16 * 1024 / 256
     // >= LANES` when `stream`).

@@ -18,6 +18,7 @@ macro_rules! entry_points {
                 f32_nchw: nchw,
                 f32_nhwc: nhwc,
                 nhwc_pages: true,
+                ext_streams: false,
             };
 
         entry_points!(@int INT_KERNELS, false, [$vi8, $vu8, $vi16], $why $(, $feature)?);
@@ -117,6 +118,9 @@ pub(crate) struct Dims {
     /// Whether f32 NHWC inputs of whole 4 KiB rows may go by `generic::nhwc_pages` on paths
     /// that have it (`Kernels::nhwc_pages`; unused by the integer kernels).
     pub(crate) pages: bool,
+    /// Whether f32 max / min read short NCHW rows of 3 whole vectors and a value, and of 12
+    /// and more, as aligned vectors (`Kernels::ext_streams`; unused by the integer kernels).
+    pub(crate) ext_streams: bool,
 }
 
 /// A kernel entry point.
@@ -145,6 +149,11 @@ pub struct Kernels {
     /// the path has it, `Vector::NHWC_PAGES_SUM` / `_EXT`): the same code either way, chosen
     /// per CPU (see `x86_64::for_isa`).
     nhwc_pages: bool,
+    /// Whether f32 max / min read short NCHW rows of 3 whole vectors and a value, and of 12
+    /// and more, as the aligned vectors they overlap (`generic::stream_row`, where the path
+    /// has it, `Vector::STREAM_ROWS`), not only rows of 4 to 11: the same results, chosen per
+    /// CPU (see `x86_64::for_isa`).
+    ext_streams: bool,
 }
 
 /// The integer kernels of one path, kept apart from [`Kernels`] so that a program (a firmware)
@@ -171,6 +180,7 @@ impl Kernels {
             channels,
             spatial,
             pages: self.nhwc_pages,
+            ext_streams: self.ext_streams,
         };
         let kernel = match layout {
             Layout::Nchw => self.f32_nchw,
@@ -210,6 +220,7 @@ static SCALAR: Kernels = Kernels {
     f32_nchw: scalar::nchw,
     f32_nhwc: scalar::nhwc,
     nhwc_pages: true,
+    ext_streams: false,
 };
 
 /// The reference path's integer kernels.

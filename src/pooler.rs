@@ -366,6 +366,7 @@ fn int_call<'o, T: Int + Element, O>(
         channels,
         spatial,
         pages: true,
+        ext_streams: false,
     };
     let input = task.input();
     let mut out = make(task.into_output(), spatial.get());

@@ -89,7 +89,12 @@ pub(super) fn for_isa(isa: Isa) -> Option<&'static Kernels> {
         // column walks there, median over 10 allocations of 1x1024x7x7 and 1x2048x7x7), but
         // down columns like other channel counts on a Zen 4, where the column walks were
         // 1.17-1.28x faster (median over 6-8 allocations, 1024 to 4096 channels, 36 to 196
-        // positions, `avg` and `max`). Not measured on Intel CPUs: they keep the pages.
+        // positions, `avg` and `max`), and on an Intel Xeon with AMX (Sapphire Rapids or later,
+        // 2026-12-04), where they were 1.13-1.25x faster (1x2048x7x7, four allocations;
+        // 1x1024x7x7 and 1x4096x7x7 1.09-1.2x, 1x1024x14x14 1.0-1.04x).
+        // There f32 max / min also read more short NCHW rows as aligned vectors
+        // (`Kernels::ext_streams`, see `generic::nchw_groups`).
+        Isa::Avx512 if f & AVX512 != 0 && f & INTEL != 0 => Some(&avx512::KERNELS_INTEL),
         Isa::Avx512 if f & AVX512 != 0 && f & COLUMNS != 0 => Some(&avx512::KERNELS_COLUMNS),
         Isa::Avx512 if f & AVX512 != 0 => Some(&avx512::KERNELS),
         _ => None,
@@ -113,9 +118,12 @@ const AVX512: u8 = 4;
 const VNNI: u8 = 8;
 /// A CPU whose AVX-512 path reads f32 NHWC rows of whole pages down columns
 /// ([`avx512::KERNELS_COLUMNS`]): AMD family 19h (Zen 4; Zen 3, the same family, has no
-/// AVX-512). The build flag `globalpool_flip_pages` inverts the choice, so that the tests can
-/// run the other one on any AVX-512 CPU.
+/// AVX-512), and Intel CPUs (with [`INTEL`]). The build flag `globalpool_flip_pages` inverts
+/// the choice, so that the tests can run the other one on any AVX-512 CPU.
 const COLUMNS: u8 = 16;
+/// An Intel CPU, whose AVX-512 path takes [`avx512::KERNELS_INTEL`]. The build flag
+/// `globalpool_flip_pages` clears it, so that the tests run the other choices there.
+const INTEL: u8 = 32;
 
 /// Probe result, cached (0 = not probed yet). Load / store only; a race probes twice, harmlessly.
 static FEATURES: AtomicU8 = AtomicU8::new(0);
@@ -174,11 +182,15 @@ fn probe() -> u8 {
     let amd = (leaf0.ebx, leaf0.edx, leaf0.ecx) == (0x6874_7541, 0x6974_6e65, 0x444d_4163);
     let family = (leaf1.eax >> 8) & 0xF;
     let zen4 = amd && family == 0xF && (leaf1.eax >> 20) & 0xFF == 0x0A;
-    let columns = avx512 && (zen4 != cfg!(globalpool_flip_pages));
+    // Vendor "GenuineIntel".
+    let intel = (leaf0.ebx, leaf0.edx, leaf0.ecx) == (0x756E_6547, 0x4965_6E69, 0x6C65_746E);
+    let columns = avx512 && ((zen4 || intel) != cfg!(globalpool_flip_pages));
+    let intel = avx512 && intel && !cfg!(globalpool_flip_pages);
     (if avx2 { AVX2 } else { 0 })
         | (if avx512 { AVX512 } else { 0 })
         | (if vnni { VNNI } else { 0 })
         | (if columns { COLUMNS } else { 0 })
+        | (if intel { INTEL } else { 0 })
 }
 
 /// XCR0, the OS-enabled state components.
