@@ -911,6 +911,25 @@ pub(crate) unsafe trait IntVector<T: Int>: Copy {
         // SAFETY: forwarded contract.
         unsafe { Self::lsum_load_add(acc, p) }
     }
+    /// Adds the rows of `LANES` values at `p` and `q` in the pair layout, which
+    /// [`IntVector::wsum_from_pairs`] turns into the word layout (by default two
+    /// [`IntVector::wsum_load_add`] and the word layout throughout).
+    ///
+    /// # Safety
+    /// `p..p + LANES` and `q..q + LANES` must be readable.
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    unsafe fn wsum_pair_add(acc: Self::Lsum, p: *const T, q: *const T) -> Self::Lsum {
+        // SAFETY: forwarded contract.
+        unsafe { Self::wsum_load_add(Self::wsum_load_add(acc, p), q) }
+    }
+    /// The sums of [`IntVector::wsum_pair_add`] in the word layout.
+    ///
+    /// # Safety
+    /// As for every method (the path's CPU features).
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    unsafe fn wsum_from_pairs(acc: Self::Lsum) -> Self::Lsum {
+        acc
+    }
     /// Whether [`IntVector::wsum_avg_store`] divides (`i8` and `u8` on AVX-512).
     const WSUM_AVG: bool = false;
     /// Writes the AVERAGE_POOL_2D results of the `LANES` channels summed in `acc` by
@@ -1738,7 +1757,7 @@ unsafe fn nhwc_words<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut
                     let p = base.add(image + r0 * w + v * l);
                     let d = dst.add(at);
                     let add = r0 > 0;
-                    by_width!(n, word_tile::<T, V>(p, w, gr, d, add));
+                    by_width!(n, word_tile::<T, V>(p, w, gr, d, add, dims.word_pairs));
                 }
                 r0 += gr;
             }
@@ -1787,7 +1806,7 @@ unsafe fn nhwc_word_outs<T: Int, V: IntVector<T>, O: WordOut<T, V>>(
         // `dst` has its `n * LANES` outputs.
         unsafe {
             let (p, dst) = (input.as_ptr().add(at), dst.as_mut_ptr());
-            by_width!(n, out_tile::<T, V, O>(o, p, c, s, dst));
+            by_width!(n, out_tile::<T, V, O>(o, p, c, s, dims.word_pairs, dst));
         }
     }
 }
@@ -1808,6 +1827,7 @@ trait WordOut<T: Int, V: IntVector<T>>: Copy {
         p: *const T,
         stride: usize,
         rows: usize,
+        pairs: bool,
         dst: *mut Self::Item,
     );
 }
@@ -1819,19 +1839,33 @@ struct ExactSums;
 impl<T: Int, V: IntVector<T>> WordOut<T, V> for ExactSums {
     type Item = i32;
     #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-    unsafe fn tile<const W: usize>(self, p: *const T, stride: usize, rows: usize, dst: *mut i32) {
+    unsafe fn tile<const W: usize>(
+        self,
+        p: *const T,
+        stride: usize,
+        rows: usize,
+        pairs: bool,
+        dst: *mut i32,
+    ) {
         // SAFETY: the caller's ranges.
-        unsafe { word_tile::<T, V, W>(p, stride, rows, dst, false) }
+        unsafe { word_tile::<T, V, W>(p, stride, rows, dst, false, pairs) }
     }
 }
 
 impl<T: Int, V: IntVector<T>> WordOut<T, V> for WordAvg {
     type Item = T;
     #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-    unsafe fn tile<const W: usize>(self, p: *const T, stride: usize, rows: usize, dst: *mut T) {
+    unsafe fn tile<const W: usize>(
+        self,
+        p: *const T,
+        stride: usize,
+        rows: usize,
+        pairs: bool,
+        dst: *mut T,
+    ) {
         // SAFETY: the caller's ranges.
         unsafe {
-            for (j, x) in word_sums::<T, V, W>(p, stride, rows)
+            for (j, x) in word_sums::<T, V, W>(p, stride, rows, pairs)
                 .into_iter()
                 .enumerate()
             {
@@ -1851,10 +1885,11 @@ unsafe fn out_tile<T: Int, V: IntVector<T>, O: WordOut<T, V>, const W: usize>(
     p: *const T,
     stride: usize,
     rows: usize,
+    pairs: bool,
     dst: *mut O::Item,
 ) {
     // SAFETY: forwarded contract.
-    unsafe { o.tile::<W>(p, stride, rows, dst) }
+    unsafe { o.tile::<W>(p, stride, rows, pairs, dst) }
 }
 
 /// The tiles of [`nhwc_words`] with one position per row (`channels` a multiple of `LANES`),
@@ -1915,7 +1950,9 @@ macro_rules! by_width {
 use by_width;
 
 /// The word-layout sums ([`IntVector::wsum_load_add`]) of `W` adjacent vectors at `p` down
-/// `rows` rows `stride` apart.
+/// `rows` rows `stride` apart; with `pairs` (`Dims::word_pairs`) and `W <= 4` two rows at a
+/// time in the pair layout ([`IntVector::wsum_pair_add`]), turned into the word layout at
+/// the end: the same sums (each is exact).
 ///
 /// # Safety
 /// `p + r * stride .. + W * LANES` readable for every `r < rows`, `rows <= LSUM_ROWS`.
@@ -1924,10 +1961,32 @@ unsafe fn word_sums<T: Int, V: IntVector<T>, const W: usize>(
     p: *const T,
     stride: usize,
     rows: usize,
+    pairs: bool,
 ) -> [V::Lsum; W] {
     // SAFETY: the caller's ranges (`lsum_zero` reads nothing).
     unsafe {
         let mut a = [V::lsum_zero(); W];
+        // Pairs only for tiles of up to four vectors: with more, the two rows' loads and
+        // unpacks spilled (1x512x14x14 and 1x64x112x112, tiles of 8 and 12: 0.75-0.8x).
+        if pairs && W <= 4 {
+            for r in (0..rows / 2).map(|r| 2 * r) {
+                let q = p.add(r * stride);
+                for (j, x) in a.iter_mut().enumerate() {
+                    let o = j * V::LANES;
+                    *x = V::wsum_pair_add(*x, q.add(o), q.add(stride + o));
+                }
+            }
+            for x in a.iter_mut() {
+                *x = V::wsum_from_pairs(*x);
+            }
+            if rows % 2 == 1 {
+                let q = p.add((rows - 1) * stride);
+                for (j, x) in a.iter_mut().enumerate() {
+                    *x = V::wsum_load_add(*x, q.add(j * V::LANES));
+                }
+            }
+            return a;
+        }
         for r in 0..rows {
             let q = p.add(r * stride);
             for (j, x) in a.iter_mut().enumerate() {
@@ -1951,10 +2010,11 @@ unsafe fn word_tile<T: Int, V: IntVector<T>, const W: usize>(
     rows: usize,
     dst: *mut i32,
     add: bool,
+    pairs: bool,
 ) {
     // SAFETY: the caller's ranges.
     unsafe {
-        for (j, x) in word_sums::<T, V, W>(p, stride, rows)
+        for (j, x) in word_sums::<T, V, W>(p, stride, rows, pairs)
             .into_iter()
             .enumerate()
         {

@@ -19,6 +19,7 @@ macro_rules! entry_points {
                 f32_nhwc: nhwc,
                 nhwc_pages: true,
                 ext_streams: false,
+                word_pairs: false,
             };
 
         entry_points!(@int INT_KERNELS, false, [$vi8, $vu8, $vi16], $why $(, $feature)?);
@@ -121,6 +122,9 @@ pub(crate) struct Dims {
     /// Whether f32 max / min read short NCHW rows of 3 whole vectors and a value, and of 12
     /// and more, as aligned vectors (`Kernels::ext_streams`; unused by the integer kernels).
     pub(crate) ext_streams: bool,
+    /// Whether the integer NHWC word tiles sum two rows at a time in the pair layout
+    /// (`Kernels::word_pairs`; unused by the f32 kernels).
+    pub(crate) word_pairs: bool,
 }
 
 /// A kernel entry point.
@@ -154,6 +158,10 @@ pub struct Kernels {
     /// has it, `Vector::STREAM_ROWS`), not only rows of 4 to 11: the same results, chosen per
     /// CPU (see `x86_64::for_isa`).
     ext_streams: bool,
+    /// Whether the integer NHWC word tiles of up to four vectors (`int::word_sums`) add two
+    /// rows at a time in the pair layout (`IntVector::wsum_pair_add`): the same sums, chosen
+    /// per CPU (see `x86_64::for_isa`).
+    word_pairs: bool,
 }
 
 /// The integer kernels of one path, kept apart from [`Kernels`] so that a program (a firmware)
@@ -181,6 +189,7 @@ impl Kernels {
             spatial,
             pages: self.nhwc_pages,
             ext_streams: self.ext_streams,
+            word_pairs: false,
         };
         let kernel = match layout {
             Layout::Nchw => self.f32_nchw,
@@ -207,6 +216,10 @@ impl Kernels {
         if input.len() != outputs * dims.spatial.get() || out.len() != outputs {
             return; // unreachable: both come from a `Task`
         }
+        let dims = Dims {
+            word_pairs: self.word_pairs,
+            ..dims
+        };
         let kernel = T::kernel(int_kernels(self.isa));
         // SAFETY: `self` came from `for_isa`, so the CPU runs `self.isa`, the instruction set of
         // `int_kernels(self.isa)`; the lengths were just checked.
@@ -221,6 +234,7 @@ static SCALAR: Kernels = Kernels {
     f32_nhwc: scalar::nhwc,
     nhwc_pages: true,
     ext_streams: false,
+    word_pairs: false,
 };
 
 /// The reference path's integer kernels.

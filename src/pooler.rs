@@ -367,6 +367,7 @@ fn int_call<'o, T: Int + Element, O>(
         spatial,
         pages: true,
         ext_streams: false,
+        word_pairs: false,
     };
     let input = task.input();
     let mut out = make(task.into_output(), spatial.get());

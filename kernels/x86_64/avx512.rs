@@ -25,17 +25,20 @@ pub(in crate::kernels) static KERNELS_COLUMNS: crate::kernels::Kernels = crate::
     f32_nhwc: nhwc,
     nhwc_pages: false,
     ext_streams: false,
+    word_pairs: false,
 };
 
 /// The same kernels for Intel CPUs: NHWC rows of whole pages down columns, as
-/// [`KERNELS_COLUMNS`], and f32 max / min streaming more short NCHW rows (`Kernels::ext_streams`;
-/// see `x86_64::for_isa`). Only the choices differ, not the code, so not the results.
+/// [`KERNELS_COLUMNS`], f32 max / min streaming more short NCHW rows (`Kernels::ext_streams`)
+/// and the integer NHWC word tiles adding rows in pairs (`Kernels::word_pairs`; see
+/// `x86_64::for_isa`). Only the choices differ, not the code, so not the results.
 pub(in crate::kernels) static KERNELS_INTEL: crate::kernels::Kernels = crate::kernels::Kernels {
     isa: Isa::Avx512,
     f32_nchw: nchw,
     f32_nhwc: nhwc,
     nhwc_pages: false,
     ext_streams: true,
+    word_pairs: true,
 };
 
 /// The integer kernels for CPUs with AVX-512 VNNI as well (Ice Lake, Sapphire Rapids, Zen 4 and
