@@ -500,7 +500,7 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
     // their starts: on an AMD Zen 4 (EPYC 9004), 1024 rows of 48 to 176 values, `max`
     // 1.03-1.61x (8x8 maps 1.54-1.61x), `avg` 1.0-1.12x. On an Intel Xeon with AMX
     // (Sapphire Rapids or later, 2026-12-04) max / min stream rows of 3 whole vectors and at
-    // most one value (7x7 `max` 1.11-1.18x, 1280 and 2048 rows) and of 12 or more (14x14
+    // most one value (7x7 `max` 1.09-1.18x, 1280 and 2048 rows) and of 12 or more (14x14
     // 1.15x, 15x15 1.36x, rows of 250 1.29x, of 200 0.99x) as well (`streams`); not rows of 3
     // vectors and 2-15 values (0.8-0.93x).
     // Where the input starts, in values past a vector boundary.

@@ -1966,8 +1966,10 @@ unsafe fn word_sums<T: Int, V: IntVector<T>, const W: usize>(
     // SAFETY: the caller's ranges (`lsum_zero` reads nothing).
     unsafe {
         let mut a = [V::lsum_zero(); W];
-        // Pairs only for tiles of up to four vectors: with more, the two rows' loads and
-        // unpacks spilled (1x512x14x14 and 1x64x112x112, tiles of 8 and 12: 0.75-0.8x).
+        // Pairs only for tiles of up to four vectors: wider ones were slower in pairs
+        // (1x512x14x14, 1x64x112x112, 1x768x128: tiles of 8 and 12, 0.75-0.85x; spills of the
+        // two rows' loads and unpacks, I think, not checked in the assembly).
+        let mut first = 0;
         if pairs && W <= 4 {
             for r in (0..rows / 2).map(|r| 2 * r) {
                 let q = p.add(r * stride);
@@ -1979,15 +1981,10 @@ unsafe fn word_sums<T: Int, V: IntVector<T>, const W: usize>(
             for x in a.iter_mut() {
                 *x = V::wsum_from_pairs(*x);
             }
-            if rows % 2 == 1 {
-                let q = p.add((rows - 1) * stride);
-                for (j, x) in a.iter_mut().enumerate() {
-                    *x = V::wsum_load_add(*x, q.add(j * V::LANES));
-                }
-            }
-            return a;
+            // An odd last row in the word layout, below.
+            first = rows - rows % 2;
         }
-        for r in 0..rows {
+        for r in first..rows {
             let q = p.add(r * stride);
             for (j, x) in a.iter_mut().enumerate() {
                 *x = V::wsum_load_add(*x, q.add(j * V::LANES));

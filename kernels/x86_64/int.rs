@@ -1833,17 +1833,13 @@ macro_rules! lsum512_bytes {
             let v = Self::load(p);
             (_mm512_add_epi16(e, $even(v)), _mm512_add_epi16(o, $odd(v)))
         }
-        // Two rows at a time in the pair layout (as `lsum_pair_load_add2`): three operations
-        // per 64 bytes, two of them on the shuffle port, where the word layout takes four, a
-        // `pmaddubsw` and a shift among them. On an Intel Xeon with AMX (A/B, `Kernels::word_pairs`):
-        // int8 NHWC 7x7 heads 1.12-1.17x; tiles of 8 and 12 vectors lost (see `word_sums`).
+        // Two rows at a time in the pair layout (`lsum_pair_load_add2`): three operations per
+        // 64 bytes, two of them unpacks, where the word layout takes four, a `pmaddubsw` and a
+        // shift among them. On an Intel Xeon with AMX (A/B, `Kernels::word_pairs`): int8 / uint8
+        // NHWC 7x7 heads 1.12-1.2x; tiles of 8 and 12 vectors lost (see `word_sums`).
         #[inline(always)]
-        unsafe fn wsum_pair_add((lo, hi): Self::Lsum, p: *const $t, q: *const $t) -> Self::Lsum {
-            let (a, b) = (Self::load(p), Self::load(q));
-            (
-                _mm512_add_epi16(lo, $pairs(_mm512_unpacklo_epi8(a, b))),
-                _mm512_add_epi16(hi, $pairs(_mm512_unpackhi_epi8(a, b))),
-            )
+        unsafe fn wsum_pair_add(acc: Self::Lsum, p: *const $t, q: *const $t) -> Self::Lsum {
+            Self::lsum_pair_load_add2(acc, p, q)
         }
         #[inline(always)]
         unsafe fn wsum_from_pairs((lo, hi): Self::Lsum) -> Self::Lsum {
