@@ -521,11 +521,27 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
         // The rows done (the rest, fewer than `LANES`, go with the rows before them as one
         // more, overlapping, group of `plain_groups`). Sums of rows one value past whole
         // vectors, and of 14x14 rows (four values past) when every fourth row starts where the
-        // input does modulo the vector size, go in groups at constant places (`stream_sums`).
-        let done = if stream && R::SUM && FULL <= STREAM_SUMS_FULL && len % lanes == 1 {
-            fixed_sums::<V, R, SHORT, FULL, 1>(input, output, rows, len, avg, tail, s0)
-        } else if stream && R::SUM && FULL == 12 && len % lanes == 4 && s0.is_multiple_of(4) {
-            fixed_sums::<V, R, SHORT, FULL, 4>(input, output, rows, len, avg, tail, s0)
+        // input does modulo the vector size, go in groups at constant places (`stream_sums`),
+        // and so do max / min of rows one or four values past on the paths with `streams`
+        // (`stream_exts`).
+        // Which fixed groups each path and row length can take, as `const` blocks: the
+        // compiler then builds no others. (`stream_exts` for every length and path made a
+        // release build of the crate 65 s -> 101 s; with these and its NaN scan, 78 s.)
+        // (Not as `let` bindings: a condition the compiler cannot see as a constant where it
+        // branches builds the kernel anyway.)
+        let done = if (const { V::STREAM_ROWS && SHORT && R::SUM && FULL <= STREAM_SUMS_FULL }
+            || const { V::STREAM_ROWS && SHORT && !R::SUM && FULL >= 3 } && streams)
+            && stream
+            && len % lanes == 1
+        {
+            fixed_groups::<V, R, SHORT, FULL, 1>(input, output, rows, len, avg, tail, s0)
+        } else if (const { V::STREAM_ROWS && SHORT && R::SUM && FULL == 12 }
+            || const { V::STREAM_ROWS && SHORT && !R::SUM && FULL >= 3 } && streams)
+            && stream
+            && len % lanes == 4
+            && s0.is_multiple_of(4)
+        {
+            fixed_groups::<V, R, SHORT, FULL, 4>(input, output, rows, len, avg, tail, s0)
         } else if stream {
             let whole = rows / lanes * lanes;
             stream_groups::<V, R, FULL>(input, output, whole, len, avg);
@@ -548,17 +564,17 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
     }
 }
 
-/// [`stream_sums`] of rows of `FULL` whole vectors and `PART` values from the first row that
-/// starts on a vector boundary (the input starts `s0` values past one, `s0` a multiple of
-/// `PART`, so row `(LANES - s0) % LANES / PART` does); the rows before it, fewer than a group,
-/// go through `plain_groups` with the first `LANES` rows. Returns the rows done (the rest,
+/// [`stream_sums`] (max / min: [`stream_exts`]) of rows of `FULL` whole vectors and `PART`
+/// values from the first row that starts on a vector boundary (the input starts `s0` values
+/// past one, `s0` a multiple of `PART`, so row `(LANES - s0) % LANES / PART` does); the rows
+/// before it, fewer than a group, go through `plain_groups` with the first `LANES` rows. Returns the rows done (the rest,
 /// fewer than `LANES`, are the caller's).
 ///
 /// # Safety
 /// As for `nchw_groups`, with `rows >= 2 * LANES`.
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
 #[allow(clippy::too_many_arguments)]
-unsafe fn fixed_sums<
+unsafe fn fixed_groups<
     V: Vector,
     R: Reduce,
     const SHORT: bool,
@@ -582,7 +598,12 @@ unsafe fn fixed_sums<
         if skip > 0 {
             plain_groups::<V, R, SHORT, FULL>(input, output, lanes, len, avg, tail);
         }
-        stream_sums::<V, FULL, PART>(input.add(skip * len), output.add(skip), groups, len, avg);
+        let (i, o) = (input.add(skip * len), output.add(skip));
+        if R::SUM {
+            stream_sums::<V, FULL, PART>(i, o, groups, len, avg);
+        } else {
+            stream_exts::<V, R, FULL, PART>(i, o, groups, len);
+        }
     }
     skip + groups * lanes
 }
@@ -723,6 +744,141 @@ unsafe fn stream_sums<V: Vector, const FULL: usize, const PART: usize>(
             .unscramble();
             finish::<V, Add>(v, V::splat(0.0), avg, len).store(output.add(g * lanes));
         }
+    }
+}
+
+/// Max / min of short NCHW rows of `FULL` whole vectors and `PART` values, `PART` a divisor
+/// of `LANES` (one: 7x7, 9x9, 15x15; four: 10x10, 14x14), as [`stream_sums`] takes their
+/// sums: in groups of `LANES` rows of which the first starts on a vector boundary, so that
+/// row `j` runs from lane `j * PART % LANES` of the group's vector `j * FULL + j * PART /
+/// LANES` to the lane `PART - 1` further of the vector `FULL` after it, the same in every
+/// group. Each row is its whole vectors, loaded where they lie, and its first and last
+/// `LANES` values, each spliced from the two aligned vectors that hold them
+/// ([`Vector::splice`], the lane counts constants of the code): only the row's values, some
+/// twice, which does not change an extreme. No masks, no plans, no load that straddles two
+/// cache lines. The rows' values and NaN checks as in [`plain_groups`]
+/// ([`Reduce::value_split`]), the fold by the plain tree; in a group in which a row saw a
+/// NaN, the rows that hold one are found by a plain scan ([`nan_rows`]) and get a NaN. On the Intel Xeon with AMX (A/B against
+/// [`stream_groups`], the plans and masked loads, on the paths that stream, `Kernels::
+/// ext_streams`): 7x7 `max` 1.26x (48% -> 60% of the probe, 1280 and 2048 rows), 14x14
+/// 1.18-1.28x (63% -> 77-79%), rows of 65 1.28x, 81 1.33x, 100 1.44x, 145 1.15x, 180 1.25x,
+/// 225 and 241 1.05x. (The first and last values by unaligned loads instead of splices:
+/// 0.87-0.88x. The NaN checks on sums of pairs, half the compares: 0.72-0.94x.) Not measured
+/// on the AMD CPUs: there it is not used.
+///
+/// # Safety
+/// As for `nchw_op`, for `groups * LANES` rows; `input` aligned to `LANES` values; `len ==
+/// FULL * LANES + PART`.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn stream_exts<V: Vector, R: Reduce, const FULL: usize, const PART: usize>(
+    input: *const f32,
+    output: *mut f32,
+    groups: usize,
+    len: usize,
+) {
+    let lanes = V::LANES;
+    // SAFETY: (for this whole block) group `g`'s rows are `g * LANES..(g + 1) * LANES`, inside
+    // the caller's: `FULL * LANES + PART` aligned vectors from `p`, of which row `j` reads
+    // the `FULL + 1` from vector `j * FULL + j * PART / LANES` (the last, for `j = LANES - 1`,
+    // is vector `FULL * LANES + PART - 1`: inside). Its outputs likewise.
+    unsafe {
+        for g in 0..groups {
+            let p = input.add(g * lanes * len);
+            let mut folded = [V::splat(R::IDENTITY); MAX_LANES];
+            let mut nan = false;
+            macro_rules! rows {
+                ($($j:literal)*) => {$(
+                    if $j < lanes
+                        && let Some(f) = folded.get_mut($j)
+                    {
+                        let a = p.add(($j * FULL + $j * PART / lanes) * lanes);
+                        let (v, n) = ext_row::<V, R, FULL>(a, $j * PART % lanes, PART);
+                        *f = v;
+                        nan |= n;
+                    }
+                )*};
+            }
+            rows!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+            let v = match V::LANES {
+                4 => tree4::<V, R, true>(&folded, 0),
+                8 => tree8::<V, R, true>(&folded, 0),
+                _ => tree16::<V, R, true>(&folded, 0),
+            }
+            .unscramble();
+            // In a group where a row saw a NaN, the rows that hold one (found by a plain scan)
+            // get a NaN (`finish` makes it the canonical one). (A flag per row instead, as in
+            // `plain_groups`, was assembled by the compiler in vector registers, 10% slower.)
+            let v = if nan {
+                v.add_bits(V::splat(f32::NAN), nan_rows(p, len, lanes))
+            } else {
+                v
+            };
+            finish::<V, R>(v, V::splat(0.0), false, len).store(output.add(g * lanes));
+        }
+    }
+}
+
+/// Bit `j` for each of the `rows` rows of `len` values from `p` that holds a NaN (`rows <=
+/// 32`). Scalar: only for the rare groups that hold one.
+///
+/// # Safety
+/// `p..p + rows * len` readable.
+#[inline(never)]
+unsafe fn nan_rows(p: *const f32, len: usize, rows: usize) -> u32 {
+    // SAFETY: the caller's range.
+    let values = unsafe { core::slice::from_raw_parts(p, rows * len) };
+    let mut bits = 0;
+    for (j, row) in values.chunks_exact(len.max(1)).take(32).enumerate() {
+        if row.iter().any(|x| x.is_nan()) {
+            bits |= 1 << j;
+        }
+    }
+    bits
+}
+
+/// One row of [`stream_exts`], from lane `s` of the aligned vector at `a` to lane
+/// `s + part - 1` of the vector `FULL` after it (`s + part <= LANES`), as
+/// [`Reduce::value_split`] gives it. (A function of its own, not in `stream_exts`' written-out rows: without
+/// optimization each copy kept its own stack slots, which overflowed the stack test.)
+///
+/// # Safety
+/// The `FULL + 1` aligned vectors from `a` readable; `s` and `part` constants once inlined
+/// (for one instruction per splice).
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn ext_row<V: Vector, R: Reduce, const FULL: usize>(
+    a: *const f32,
+    s: usize,
+    part: usize,
+) -> (V, bool) {
+    let lanes = V::LANES;
+    // SAFETY: vectors `0..=FULL` from `a` are the caller's.
+    unsafe {
+        let end = a.add(FULL * lanes);
+        let head = V::splice(V::load(a), V::load(a.add(lanes)), s);
+        let last = V::splice(V::load(end.sub(lanes)), V::load(end), s + part);
+        // The row's vectors: `head`, the whole ones, `last`, in pairs.
+        let mut acc = if FULL >= 2 {
+            R::start_pair(head, V::load(a.add(lanes)))
+        } else {
+            R::start_pair(head, last)
+        };
+        let mut t = 2;
+        while t + 1 < FULL {
+            acc = R::step_pair(
+                acc,
+                V::load(a.add(t * lanes)),
+                V::load(a.add((t + 1) * lanes)),
+            );
+            t += 2;
+        }
+        if FULL >= 2 {
+            acc = if t < FULL {
+                R::step_pair(acc, V::load(a.add(t * lanes)), last)
+            } else {
+                R::step(acc, last)
+            };
+        }
+        R::value_split(acc)
     }
 }
 

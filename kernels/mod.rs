@@ -120,7 +120,8 @@ pub(crate) struct Dims {
     /// that have it (`Kernels::nhwc_pages`; unused by the integer kernels).
     pub(crate) pages: bool,
     /// Whether f32 max / min read short NCHW rows of 3 whole vectors and a value, and of 12
-    /// and more, as aligned vectors (`Kernels::ext_streams`; unused by the integer kernels).
+    /// and more, as aligned vectors, and those one or four values past whole vectors at
+    /// constant places (`Kernels::ext_streams`; unused by the integer kernels).
     pub(crate) ext_streams: bool,
     /// Whether the integer NHWC word tiles sum two rows at a time in the pair layout
     /// (`Kernels::word_pairs`; unused by the f32 kernels).
@@ -155,8 +156,9 @@ pub struct Kernels {
     nhwc_pages: bool,
     /// Whether f32 max / min read short NCHW rows of 3 whole vectors and a value, and of 12
     /// and more, as the aligned vectors they overlap (`generic::stream_row`, where the path
-    /// has it, `Vector::STREAM_ROWS`), not only rows of 4 to 11: the same results, chosen per
-    /// CPU (see `x86_64::for_isa`).
+    /// has it, `Vector::STREAM_ROWS`), not only rows of 4 to 11, and those one or four values
+    /// past whole vectors at constant places (`generic::stream_exts`): the same results,
+    /// chosen per CPU (see `x86_64::for_isa`).
     ext_streams: bool,
     /// Whether the integer NHWC word tiles of up to four vectors (`int::word_sums`) add two
     /// rows at a time in the pair layout (`IntVector::wsum_pair_add`): the same sums, chosen

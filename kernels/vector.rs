@@ -171,6 +171,21 @@ pub(crate) unsafe trait Vector: Copy {
         // SAFETY: `a` holds `16 >= LANES` values.
         unsafe { Self::load(a.as_ptr()) }
     }
+    /// Lanes `n..LANES` of `a` followed by lanes `0..n` of `b` (`n <= LANES`): the vector that
+    /// starts `n` lanes into `a` when `b` follows `a` in memory, without the load that would
+    /// straddle them. (Only the paths with [`Vector::STREAM_ROWS`] use it, with `n` a constant
+    /// of the code; AVX-512 has it as one `valignd`.)
+    #[inline(always)]
+    unsafe fn splice(a: Self, b: Self, n: usize) -> Self {
+        let mut both = [0.0f32; 32];
+        let n = n.min(Self::LANES);
+        // SAFETY: `both` holds `2 * LANES <= 32` values, and the load `LANES` from `n <= LANES`.
+        unsafe {
+            a.store(both.as_mut_ptr());
+            b.store(both.as_mut_ptr().add(Self::LANES));
+            Self::load(both.as_ptr().add(n))
+        }
+    }
     /// Stores all lanes to `p` (no alignment needed).
     ///
     /// # Safety

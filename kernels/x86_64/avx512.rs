@@ -177,6 +177,22 @@ unsafe impl Vector for __m512 {
         _mm512_add_ps(self, b)
     }
     #[inline(always)]
+    unsafe fn splice(a: Self, b: Self, n: usize) -> Self {
+        let (a, b) = (_mm512_castps_si512(a), _mm512_castps_si512(b));
+        // `valignd` shifts `b:a` right by its immediate: one arm per lane count (a constant
+        // where the callers inline it, so one instruction).
+        macro_rules! by_lanes {
+            ($($k:literal)*) => {
+                match n {
+                    0 => a,
+                    $($k => _mm512_alignr_epi32::<$k>(b, a),)*
+                    _ => b,
+                }
+            };
+        }
+        _mm512_castsi512_ps(by_lanes!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15))
+    }
+    #[inline(always)]
     unsafe fn add_bits(self, x: Self, bits: u32) -> Self {
         _mm512_mask_add_ps(self, bits as __mmask16, self, x)
     }
