@@ -567,8 +567,8 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
 /// [`stream_sums`] (max / min: [`stream_exts`]) of rows of `FULL` whole vectors and `PART`
 /// values from the first row that starts on a vector boundary (the input starts `s0` values
 /// past one, `s0` a multiple of `PART`, so row `(LANES - s0) % LANES / PART` does); the rows
-/// before it, fewer than a group, go through `plain_groups` with the first `LANES` rows. Returns the rows done (the rest,
-/// fewer than `LANES`, are the caller's).
+/// before it, fewer than a group, go through `plain_groups` with the first `LANES` rows.
+/// Returns the rows done (the rest, fewer than `LANES`, are the caller's).
 ///
 /// # Safety
 /// As for `nchw_groups`, with `rows >= 2 * LANES`.
@@ -656,12 +656,7 @@ unsafe fn stream_groups<V: Vector, R: Reduce, const FULL: usize>(
                     };
                 }
             }
-            let v = match V::LANES {
-                4 => tree4::<V, R, false>(&folded, 0),
-                8 => tree8::<V, R, false>(&folded, 0),
-                _ => tree16::<V, R, false>(&folded, 0),
-            }
-            .unscramble();
+            let v = fold_group::<V, R, false>(&folded);
             finish::<V, R>(v, V::splat(0.0), avg, len).store(output.add(start));
         }
     }
@@ -736,12 +731,7 @@ unsafe fn stream_sums<V: Vector, const FULL: usize, const PART: usize>(
                 )*};
             }
             rows!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
-            let v = match V::LANES {
-                4 => tree4::<V, Add, false>(&folded, 0),
-                8 => tree8::<V, Add, false>(&folded, 0),
-                _ => tree16::<V, Add, false>(&folded, 0),
-            }
-            .unscramble();
+            let v = fold_group::<V, Add, false>(&folded);
             finish::<V, Add>(v, V::splat(0.0), avg, len).store(output.add(g * lanes));
         }
     }
@@ -758,11 +748,11 @@ unsafe fn stream_sums<V: Vector, const FULL: usize, const PART: usize>(
 /// twice, which does not change an extreme. No masks, no plans, no load that straddles two
 /// cache lines. The rows' values and NaN checks as in [`plain_groups`]
 /// ([`Reduce::value_split`]), the fold by the plain tree; in a group in which a row saw a
-/// NaN, the rows that hold one are found by a plain scan ([`nan_rows`]) and get a NaN. On the Intel Xeon with AMX (A/B against
-/// [`stream_groups`], the plans and masked loads, on the paths that stream, `Kernels::
-/// ext_streams`): 7x7 `max` 1.26x (48% -> 60% of the probe, 1280 and 2048 rows), 14x14
-/// 1.18-1.28x (63% -> 77-79%), rows of 65 1.28x, 81 1.33x, 100 1.44x, 145 1.15x, 180 1.25x,
-/// 225 and 241 1.05x. (The first and last values by unaligned loads instead of splices:
+/// NaN, the rows that hold one are found by a plain scan ([`nan_rows`]) and get a NaN. On
+/// the Intel Xeon with AMX (A/B against [`stream_groups`], the plans and masked loads, on the
+/// paths that stream, `Kernels::ext_streams`): 7x7 `max` / `min` 1.25-1.39x (44-48% -> 59-60%
+/// of the probe, 1280 and 2048 rows), 14x14 1.17-1.28x (61-69% -> 74-81%), rows of 65 1.28x,
+/// 81 1.33x, 100 1.44-1.48x, 145 1.15x, 180 1.25x, 225 and 241 1.05-1.07x. (The first and last values by unaligned loads instead of splices:
 /// 0.87-0.88x. The NaN checks on sums of pairs, half the compares: 0.72-0.94x.) Not measured
 /// on the AMD CPUs: there it is not used.
 ///
@@ -799,15 +789,11 @@ unsafe fn stream_exts<V: Vector, R: Reduce, const FULL: usize, const PART: usize
                 )*};
             }
             rows!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
-            let v = match V::LANES {
-                4 => tree4::<V, R, true>(&folded, 0),
-                8 => tree8::<V, R, true>(&folded, 0),
-                _ => tree16::<V, R, true>(&folded, 0),
-            }
-            .unscramble();
+            let v = fold_group::<V, R, true>(&folded);
             // In a group where a row saw a NaN, the rows that hold one (found by a plain scan)
             // get a NaN (`finish` makes it the canonical one). (A flag per row instead, as in
-            // `plain_groups`, was assembled by the compiler in vector registers, 10% slower.)
+            // `plain_groups`, was assembled by the compiler in vector registers: 7x7 `max` 1.0x against
+            // the plans instead of 1.26x, 9x9 1.17x instead of 1.33x.)
             let v = if nan {
                 v.add_bits(V::splat(f32::NAN), nan_rows(p, len, lanes))
             } else {
@@ -838,8 +824,9 @@ unsafe fn nan_rows(p: *const f32, len: usize, rows: usize) -> u32 {
 
 /// One row of [`stream_exts`], from lane `s` of the aligned vector at `a` to lane
 /// `s + part - 1` of the vector `FULL` after it (`s + part <= LANES`), as
-/// [`Reduce::value_split`] gives it. (A function of its own, not in `stream_exts`' written-out rows: without
-/// optimization each copy kept its own stack slots, which overflowed the stack test.)
+/// [`Reduce::value_split`] gives it. (A function of its own, not in `stream_exts`' written-out
+/// rows: without optimization each copy kept its own stack slots, which overflowed the stack
+/// test.)
 ///
 /// # Safety
 /// The `FULL + 1` aligned vectors from `a` readable; `s` and `part` constants once inlined
@@ -966,12 +953,7 @@ unsafe fn plain_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usiz
                     };
                 }
             }
-            let v = match V::LANES {
-                4 => tree4::<V, R, SHORT>(&folded, 0),
-                8 => tree8::<V, R, SHORT>(&folded, 0),
-                _ => tree16::<V, R, SHORT>(&folded, 0),
-            }
-            .unscramble();
+            let v = fold_group::<V, R, SHORT>(&folded);
             // (`finish` makes these NaNs the canonical one.)
             let v = if nans == 0 {
                 v
@@ -1570,6 +1552,24 @@ unsafe fn tree8<V: Vector, R: Reduce, const PLAIN: bool>(v: &[V; MAX_LANES], k: 
             2,
         );
         combine::<V, R, PLAIN>(lo, hi)
+    }
+}
+
+/// The lane folds of a group's `LANES` vectors (vector `j` holds row `j`), by the fixed tree
+/// of the path's width, with row `j`'s result in lane `j`.
+///
+/// # Safety
+/// As for [`tree2`].
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn fold_group<V: Vector, R: Reduce, const PLAIN: bool>(v: &[V; MAX_LANES]) -> V {
+    // SAFETY: passed on from the caller.
+    unsafe {
+        match V::LANES {
+            4 => tree4::<V, R, PLAIN>(v, 0),
+            8 => tree8::<V, R, PLAIN>(v, 0),
+            _ => tree16::<V, R, PLAIN>(v, 0),
+        }
+        .unscramble()
     }
 }
 
