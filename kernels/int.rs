@@ -1745,7 +1745,7 @@ unsafe fn nhwc_words<T: Int, V: IntVector<T>>(input: &[T], dims: Dims, out: &mut
         let mut v = 0;
         while v < full {
             // The tile's vectors, where they go in `tmp`.
-            let n = word_tile_width::<T, V>(full, v);
+            let n = word_tile_width::<T, V>(full, v, dims.word_pairs);
             let at = if k > 1 { v * l } else { 0 };
             let mut r0 = 0;
             while r0 < rows {
@@ -1909,7 +1909,7 @@ fn word_tiles<T: Int, V: IntVector<T>>(dims: Dims) -> impl Iterator<Item = (usiz
         if b >= batch || full == 0 {
             return None;
         }
-        let n = word_tile_width::<T, V>(full, v);
+        let n = word_tile_width::<T, V>(full, v, dims.word_pairs);
         let tile = (b * c * s + v * l, n, b * c + v * l);
         v += n;
         Some(tile)
@@ -1917,11 +1917,20 @@ fn word_tiles<T: Int, V: IntVector<T>>(dims: Dims) -> impl Iterator<Item = (usiz
 }
 
 /// The tile width (in vectors) of [`nhwc_words`] at vector `v` of rows of `full` vectors: the
-/// whole row if it has at most 12 (and at most `WSUM_TILE`), else 4 at a time.
+/// whole row if it has at most 12 (and at most `WSUM_TILE`), else 4 at a time, or with
+/// `pairs` (`Dims::word_pairs`) in tiles of about equal width of at most 12 (1280 channels:
+/// two of 10; 2048: 11, 11 and 10). On an Intel Xeon with AMX, against tiles of 4, int8
+/// `avg` 1x1280x7x7 1.08x, 1x2048x7x7 1.02x, 1x1024x14x14 1.04-1.06x (`sum` 1.01-1.04x;
+/// tiles of at most 8: 1.0x, 1.03-1.05x, 1.06x).
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-fn word_tile_width<T: Int, V: IntVector<T>>(full: usize, v: usize) -> usize {
-    if full <= V::WSUM_TILE.min(12) {
+fn word_tile_width<T: Int, V: IntVector<T>>(full: usize, v: usize, pairs: bool) -> usize {
+    let most = V::WSUM_TILE.clamp(1, 12);
+    if full <= most {
         full
+    } else if pairs {
+        let tiles = full.div_ceil(most);
+        let each = full.div_ceil(tiles);
+        (full - v).min(each)
     } else {
         (full - v).min(4)
     }
@@ -1949,10 +1958,24 @@ macro_rules! by_width {
 }
 use by_width;
 
+/// `$body` twelve times, with `$j` the constant `0` to `11`: straight-line code per vector of
+/// a tile of up to 12, whose `if $j < W` (or `get(j)`) the compiler drops where it fails.
+macro_rules! unroll12 {
+    ($j:ident, $body:block) => {
+        unroll12!(@ $j, $body, 0 1 2 3 4 5 6 7 8 9 10 11)
+    };
+    (@ $j:ident, $body:block, $($k:literal)*) => {
+        $({
+            let $j: usize = $k;
+            $body
+        })*
+    };
+}
+
 /// The word-layout sums ([`IntVector::wsum_load_add`]) of `W` adjacent vectors at `p` down
-/// `rows` rows `stride` apart; with `pairs` (`Dims::word_pairs`) and `W <= 4` two rows at a
-/// time in the pair layout ([`IntVector::wsum_pair_add`]), turned into the word layout at
-/// the end: the same sums (each is exact).
+/// `rows` rows `stride` apart; with `pairs` (`Dims::word_pairs`) two rows at a time in the
+/// pair layout ([`IntVector::wsum_pair_add`]), turned into the word layout at the end: the
+/// same sums (each is exact).
 ///
 /// # Safety
 /// `p + r * stride .. + W * LANES` readable for every `r < rows`, `rows <= LSUM_ROWS`.
@@ -1966,17 +1989,23 @@ unsafe fn word_sums<T: Int, V: IntVector<T>, const W: usize>(
     // SAFETY: the caller's ranges (`lsum_zero` reads nothing).
     unsafe {
         let mut a = [V::lsum_zero(); W];
-        // Pairs only for tiles of up to four vectors: wider ones were slower in pairs
-        // (1x512x14x14, 1x64x112x112, 1x768x128: tiles of 8 and 12, 0.75-0.85x; spills of the
-        // two rows' loads and unpacks, I think, not checked in the assembly).
         let mut first = 0;
-        if pairs && W <= 4 {
+        if pairs {
             for r in (0..rows / 2).map(|r| 2 * r) {
                 let q = p.add(r * stride);
-                for (j, x) in a.iter_mut().enumerate() {
-                    let o = j * V::LANES;
-                    *x = V::wsum_pair_add(*x, q.add(o), q.add(stride + o));
-                }
+                // Written out per vector (`j` a constant): as a loop over `a`, tiles of 8 and
+                // 12 vectors kept `a` on the stack (an add from and a store to it per vector;
+                // 0.74-0.84x against the word layout, where the loop kept it in registers).
+                // Written out, against the word layout, on an Intel Xeon with AMX: int8 `avg`
+                // 1x512x14x14 and 1x64x112x112 1.25-1.27x (50-52% -> 64% of the probe),
+                // 1x256x56x56 1.26x, 1x3x224x224 1.19x, 1x768x128 1.18x (`sum` and uint8
+                // alike), inputs from memory level.
+                unroll12!(j, {
+                    if let Some(x) = a.get_mut(j) {
+                        let o = j * V::LANES;
+                        *x = V::wsum_pair_add(*x, q.add(o), q.add(stride + o));
+                    }
+                });
             }
             for x in a.iter_mut() {
                 *x = V::wsum_from_pairs(*x);
