@@ -752,9 +752,9 @@ unsafe fn stream_sums<V: Vector, const FULL: usize, const PART: usize>(
 /// the Intel Xeon with AMX (A/B against [`stream_groups`], the plans and masked loads, on the
 /// paths that stream, `Kernels::ext_streams`): 7x7 `max` / `min` 1.25-1.39x (44-48% -> 59-60%
 /// of the probe, 1280 and 2048 rows), 14x14 1.17-1.28x (61-69% -> 74-81%), rows of 65 1.28x,
-/// 81 1.33x, 100 1.44-1.48x, 145 1.15x, 180 1.25x, 225 and 241 1.05-1.07x. (The first and last values by unaligned loads instead of splices:
-/// 0.87-0.88x. The NaN checks on sums of pairs, half the compares: 0.72-0.94x.) Not measured
-/// on the AMD CPUs: there it is not used.
+/// 81 1.33x, 100 1.44-1.48x, 145 1.15x, 180 1.25x, 225 and 241 1.05-1.07x. (The first and
+/// last values by unaligned loads instead of splices: 0.87-0.88x. The NaN checks on sums of
+/// pairs, half the compares: 0.72-0.94x.) Not measured on the AMD CPUs: there it is not used.
 ///
 /// # Safety
 /// As for `nchw_op`, for `groups * LANES` rows; `input` aligned to `LANES` values; `len ==
@@ -792,8 +792,8 @@ unsafe fn stream_exts<V: Vector, R: Reduce, const FULL: usize, const PART: usize
             let v = fold_group::<V, R, true>(&folded);
             // In a group where a row saw a NaN, the rows that hold one (found by a plain scan)
             // get a NaN (`finish` makes it the canonical one). (A flag per row instead, as in
-            // `plain_groups`, was assembled by the compiler in vector registers: 7x7 `max` 1.0x against
-            // the plans instead of 1.26x, 9x9 1.17x instead of 1.33x.)
+            // `plain_groups`, was assembled by the compiler in vector registers: 7x7 `max` 1.0x
+            // against the plans instead of 1.26x, 9x9 1.17x instead of 1.33x.)
             let v = if nan {
                 v.add_bits(V::splat(f32::NAN), nan_rows(p, len, lanes))
             } else {
