@@ -460,7 +460,7 @@ macro_rules! ext16_256 {
     }};
 }
 
-/// The body of `hext16` on 256-bit registers: [`ext16_256`] with `$max` or `$min` (as `$m`),
+/// The body of `hext16` on 256-bit registers: [`ext16_256!`] with `$max` or `$min` (as `$m`),
 /// the last 32-bit groups folded (`$bytes`: lane width 1 or 2), the low lane of each
 /// extended to `i32` (`sign` or `zero`) and stored to `$out[0..16]`.
 macro_rules! hext16_256 {
@@ -977,7 +977,7 @@ unsafe fn pair_words<const U: bool>(a: __m512i, b: __m512i) -> __m512i {
     }
 }
 
-/// [`WordAvg`](crate::kernels::int::WordAvg) in registers.
+/// [`WordAvg`] in registers.
 #[derive(Clone, Copy)]
 struct WordDiv {
     half: __m512i,
