@@ -901,7 +901,7 @@ fn short_rows_at_every_alignment_match_scalar() {
             for off in 0..64 {
                 let input = &all[off..off + channels * n];
                 let shape = Shape::new(1, channels, n);
-                for op in [IntOp::Sum, IntOp::Avg, clamp, IntOp::Max] {
+                for op in [IntOp::Sum, IntOp::Avg, clamp, IntOp::Max, IntOp::Min] {
                     compare(input, shape, op).unwrap();
                 }
             }
