@@ -1349,6 +1349,27 @@ unsafe fn ext_line_row<const FULL: usize, const U: bool, const MAX: bool>(
     }
 }
 
+/// The extremes of sixteen rows of `i8` (or `u8`, `U`) bytes (`IntVector::hext16`).
+///
+/// # Safety
+/// AVX-512F, AVX-512BW and AVX-512DQ.
+#[inline(always)]
+unsafe fn hext16_bytes<const U: bool, const MAX: bool>(rows: [__m512i; 16]) -> [i32; 16]
+where
+    __m512i: IntVector<u8> + IntVector<i8>,
+{
+    let mut vals = [0i32; 16];
+    // SAFETY: the caller's contract; `vals` has the sixteen lanes `hext16` writes.
+    unsafe {
+        if U {
+            <__m512i as IntVector<u8>>::hext16::<MAX>(rows, vals.as_mut_ptr());
+        } else {
+            <__m512i as IntVector<i8>>::hext16::<MAX>(rows, vals.as_mut_ptr());
+        }
+    }
+    vals
+}
+
 /// `max` / `min` of `groups` groups of sixteen `i8` (or `u8`, `U`) rows of `n = 64 FULL + 4`
 /// values from `p`, on a 64-byte boundary, read as the `16 FULL + 1` aligned lines each group
 /// covers (as [`dot16_lines`] reads them for sums): row `i` of a group starts at byte `4 i` of
@@ -1381,13 +1402,7 @@ unsafe fn ext16_lines<const FULL: usize, const U: bool, const MAX: bool, S: Sink
                 };
             }
             let rows = line_rows!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
-            let mut vals = [0i32; 16];
-            if U {
-                <__m512i as IntVector<u8>>::hext16::<MAX>(rows, vals.as_mut_ptr());
-            } else {
-                <__m512i as IntVector<i8>>::hext16::<MAX>(rows, vals.as_mut_ptr());
-            }
-            sink.put(&vals);
+            sink.put(&hext16_bytes::<U, MAX>(rows));
             p = super::super::opaque(p.add(1024 * FULL + 64));
         }
     }
@@ -1448,12 +1463,7 @@ unsafe fn ext16_lines_512<const FULL: usize, const U: bool, const MAX: bool, S: 
             }
             *row = acc;
         }
-        let mut vals = [0i32; 16];
-        if U {
-            <__m512i as IntVector<u8>>::hext16::<MAX>(rows, vals.as_mut_ptr());
-        } else {
-            <__m512i as IntVector<i8>>::hext16::<MAX>(rows, vals.as_mut_ptr());
-        }
+        let vals = hext16_bytes::<U, MAX>(rows);
         for v in vals.get(..skip).unwrap_or_default() {
             sink.put(&[*v]);
         }
@@ -1461,6 +1471,37 @@ unsafe fn ext16_lines_512<const FULL: usize, const U: bool, const MAX: bool, S: 
         for v in vals.get(skip..).unwrap_or_default() {
             sink.put(&[*v]);
         }
+    }
+}
+
+/// `IntVector::ext16` for `i8` (or `u8`, `U`) on AVX-512: [`ext16_lines_512`] for the rows
+/// it takes, else [`ext16_512`]. (Not rows of 68 values: 0.79-0.94x for `i8` on the Intel
+/// Xeon with AMX.)
+///
+/// # Safety
+/// As for [`IntVector::ext16`]; `T` is `u8` with `U`, else `i8`; the CPU has AVX-512F,
+/// AVX-512BW and AVX-512DQ.
+#[inline(always)]
+unsafe fn ext16_bytes<T: Int, const U: bool, const MAX: bool, S: Sink>(
+    p: *const T,
+    n: usize,
+    groups: usize,
+    sink: &mut S,
+) where
+    __m512i: IntVector<T> + IntVector<u8> + IntVector<i8>,
+{
+    // SAFETY: the caller's contract; the rows of `64 FULL + 4` bytes on a four-byte
+    // boundary, two groups or more, as `ext16_lines_512` asks.
+    unsafe {
+        if n % 64 == 4 && p.addr().is_multiple_of(4) && groups >= 2 {
+            let q = p.cast::<u8>();
+            match n / 64 {
+                2 => return ext16_lines_512::<2, U, MAX, S>(q, n, groups, sink),
+                3 => return ext16_lines_512::<3, U, MAX, S>(q, n, groups, sink),
+                _ => {}
+            }
+        }
+        ext16_512::<T, MAX, S>(p, n, groups, sink)
     }
 }
 
@@ -2217,21 +2258,8 @@ unsafe impl IntVector<i8> for __m512i {
     }
     #[inline(always)]
     unsafe fn ext16<const MAX: bool, S: Sink>(p: *const i8, n: usize, groups: usize, sink: &mut S) {
-        // SAFETY: forwarded contract (the CPU has this impl's instruction set); the rows of
-        // `64 FULL + 4` values on a four-byte boundary, two groups or more, as
-        // `ext16_lines_512` asks. (Not rows of 68 values: 0.79-0.94x for `i8`, on the Intel
-        // Xeon with AMX.)
-        unsafe {
-            if n % 64 == 4 && p.addr().is_multiple_of(4) && groups >= 2 {
-                let q = p.cast::<u8>();
-                match n / 64 {
-                    2 => return ext16_lines_512::<2, false, MAX, S>(q, n, groups, sink),
-                    3 => return ext16_lines_512::<3, false, MAX, S>(q, n, groups, sink),
-                    _ => {}
-                }
-            }
-            ext16_512::<i8, MAX, S>(p, n, groups, sink)
-        }
+        // SAFETY: forwarded contract (the CPU has this impl's instruction set).
+        unsafe { ext16_bytes::<i8, false, MAX, S>(p, n, groups, sink) }
     }
     // The averages straight from the word layout: each half divided in its words
     // (`WordDiv`), the odd channels' quotients shifted into the high bytes and blended with
@@ -2397,21 +2425,8 @@ unsafe impl IntVector<u8> for __m512i {
     }
     #[inline(always)]
     unsafe fn ext16<const MAX: bool, S: Sink>(p: *const u8, n: usize, groups: usize, sink: &mut S) {
-        // SAFETY: forwarded contract (the CPU has this impl's instruction set); the rows of
-        // `64 FULL + 4` values on a four-byte boundary, two groups or more, as
-        // `ext16_lines_512` asks. (Not rows of 68 values: 0.79-0.94x for `i8`, on the Intel
-        // Xeon with AMX.)
-        unsafe {
-            if n % 64 == 4 && p.addr().is_multiple_of(4) && groups >= 2 {
-                let q = p.cast::<u8>();
-                match n / 64 {
-                    2 => return ext16_lines_512::<2, true, MAX, S>(q, n, groups, sink),
-                    3 => return ext16_lines_512::<3, true, MAX, S>(q, n, groups, sink),
-                    _ => {}
-                }
-            }
-            ext16_512::<u8, MAX, S>(p, n, groups, sink)
-        }
+        // SAFETY: forwarded contract (the CPU has this impl's instruction set).
+        unsafe { ext16_bytes::<u8, true, MAX, S>(p, n, groups, sink) }
     }
     // As for `i8`, with the division of `u16` sums (`WordDiv::unsigned_words`).
     const WSUM_AVG: bool = true;
