@@ -1413,7 +1413,7 @@ unsafe fn ext16_loop<T: Int, V: IntVector<T>, const MAX: bool, const FULL: usize
 /// `p..p + max(n, LANES)` must be readable, `FULL` as for [`ext16_loop`]; the CPU has `V`'s
 /// instruction set.
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-unsafe fn ext_short_row<T: Int, V: IntVector<T>, const MAX: bool, const FULL: usize>(
+pub(crate) unsafe fn ext_short_row<T: Int, V: IntVector<T>, const MAX: bool, const FULL: usize>(
     p: *const T,
     n: usize,
     mask: V,

@@ -16,7 +16,7 @@
 use core::arch::x86_64::*;
 
 use crate::kernels::int::{
-    Int, IntVector, Sink, WordAvg, ext16_body, nsum_total4_flushed, short16_body,
+    Int, IntVector, Sink, WordAvg, ext_short_row, ext16_body, nsum_total4_flushed, short16_body,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1422,13 +1422,13 @@ unsafe fn ext16_lines<const FULL: usize, const U: bool, const MAX: bool, S: Sink
 /// AVX-512F, AVX-512BW and AVX-512DQ.
 #[target_feature(enable = "avx512f,avx512bw,avx512dq")]
 #[inline(never)]
-unsafe fn ext16_lines_512<const FULL: usize, const U: bool, const MAX: bool, S: Sink>(
-    p: *const u8,
+unsafe fn ext16_lines_512<T: Int, const FULL: usize, const U: bool, const MAX: bool, S: Sink>(
+    p: *const T,
     n: usize,
     groups: usize,
     sink: &mut S,
 ) where
-    __m512i: IntVector<u8> + IntVector<i8>,
+    __m512i: IntVector<T> + IntVector<u8> + IntVector<i8>,
 {
     // SAFETY: the caller's contract: with `n = 4 (mod 64)` and `p` on a four-byte boundary,
     // row `skip` starts on a 64-byte one, and the groups from it cover whole lines of the
@@ -1443,11 +1443,12 @@ unsafe fn ext16_lines_512<const FULL: usize, const U: bool, const MAX: bool, S: 
         });
         let skip = (64 - p.addr() % 64) / 4 % 16;
         if skip == 0 {
-            ext16_lines::<FULL, U, MAX, S>(p, groups, fill, sink);
+            ext16_lines::<FULL, U, MAX, S>(p.cast(), groups, fill, sink);
             return;
         }
         // Rows `0 .. skip` and the last `16 - skip`: one group, each row its `FULL` whole
-        // vectors and the vector that ends it.
+        // vectors and the vector that ends it (as `ext16_body` reads them; a byte's key is
+        // the byte itself on AVX-512, as `ext16_lines` and `hext16_bytes` take them).
         let jump = 16 * (groups - 1) * n;
         let mut rows = [fill; 16];
         for (j, row) in rows.iter_mut().enumerate() {
@@ -1456,18 +1457,13 @@ unsafe fn ext16_lines_512<const FULL: usize, const U: bool, const MAX: bool, S: 
             } else {
                 p.add(jump + j * n)
             };
-            let mut acc = _mm512_loadu_si512(r.add(n - 64).cast());
-            for v in 0..FULL {
-                let x = _mm512_loadu_si512(r.add(64 * v).cast());
-                acc = ext_bytes::<U, MAX>(acc, u64::MAX, acc, x);
-            }
-            *row = acc;
+            *row = ext_short_row::<T, __m512i, MAX, FULL>(r, n, fill, fill);
         }
         let vals = hext16_bytes::<U, MAX>(rows);
         for v in vals.get(..skip).unwrap_or_default() {
             sink.put(&[*v]);
         }
-        ext16_lines::<FULL, U, MAX, S>(p.add(skip * n), groups - 1, fill, sink);
+        ext16_lines::<FULL, U, MAX, S>(p.add(skip * n).cast(), groups - 1, fill, sink);
         for v in vals.get(skip..).unwrap_or_default() {
             sink.put(&[*v]);
         }
@@ -1494,10 +1490,9 @@ unsafe fn ext16_bytes<T: Int, const U: bool, const MAX: bool, S: Sink>(
     // boundary, two groups or more, as `ext16_lines_512` asks.
     unsafe {
         if n % 64 == 4 && p.addr().is_multiple_of(4) && groups >= 2 {
-            let q = p.cast::<u8>();
             match n / 64 {
-                2 => return ext16_lines_512::<2, U, MAX, S>(q, n, groups, sink),
-                3 => return ext16_lines_512::<3, U, MAX, S>(q, n, groups, sink),
+                2 => return ext16_lines_512::<T, 2, U, MAX, S>(p, n, groups, sink),
+                3 => return ext16_lines_512::<T, 3, U, MAX, S>(p, n, groups, sink),
                 _ => {}
             }
         }
