@@ -100,6 +100,21 @@ pub(crate) trait Reduce {
         // SAFETY: the caller's obligations are passed on.
         unsafe { (Self::step(a, x), Self::step(b, y)) }
     }
+    /// [`Reduce::step2`] as the CPUs of `Kernels::ext_masked` run it faster: for the sum the
+    /// same, for max / min see [`Vector::ext_step2_masked`].
+    ///
+    /// # Safety
+    /// As for every [`Vector`] method.
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    unsafe fn step2_masked<V: Vector>(
+        a: Self::Acc<V>,
+        b: Self::Acc<V>,
+        x: V,
+        y: V,
+    ) -> (Self::Acc<V>, Self::Acc<V>) {
+        // SAFETY: the caller's obligations are passed on.
+        unsafe { Self::step2(a, b, x, y) }
+    }
     /// `x`, then `y` into `a`.
     ///
     /// # Safety
@@ -268,6 +283,11 @@ impl<const MAX: bool> Reduce for Ext<MAX> {
         unsafe { V::ext_step2::<MAX>(a, b, x, y) }
     }
     #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    unsafe fn step2_masked<V: Vector>(a: V::Ext, b: V::Ext, x: V, y: V) -> (V::Ext, V::Ext) {
+        // SAFETY: see above the `Add` impl.
+        unsafe { V::ext_step2_masked::<MAX>(a, b, x, y) }
+    }
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn step_pair<V: Vector>(a: V::Ext, x: V, y: V) -> V::Ext {
         // SAFETY: see above the `Add` impl.
         unsafe { V::ext_step_pair::<MAX>(a, x, y) }
@@ -334,10 +354,10 @@ pub(crate) unsafe fn nchw<V: Vector>(input: &[f32], output: &mut [f32], dims: Di
             return single::<V>(i, o, rows);
         }
         match op {
-            Op::Sum => nchw_op::<V, Add>(i, o, rows, len, false, false),
-            Op::Avg => nchw_op::<V, Add>(i, o, rows, len, true, false),
-            Op::Max => nchw_op::<V, Max>(i, o, rows, len, false, dims.ext_streams),
-            Op::Min => nchw_op::<V, Min>(i, o, rows, len, false, dims.ext_streams),
+            Op::Sum => nchw_op::<V, Add>(i, o, rows, len, false, false, false),
+            Op::Avg => nchw_op::<V, Add>(i, o, rows, len, true, false, false),
+            Op::Max => nchw_op::<V, Max>(i, o, rows, len, false, dims.ext_streams, dims.ext_masked),
+            Op::Min => nchw_op::<V, Min>(i, o, rows, len, false, dims.ext_streams, dims.ext_masked),
         }
     }
 }
@@ -389,7 +409,8 @@ unsafe fn single<V: Vector>(input: *const f32, output: *mut f32, n: usize) {
     }
 }
 
-/// `streams`: max / min stream more short rows (see [`nchw_groups`]).
+/// `streams`: max / min stream more short rows (see [`nchw_groups`]); `masked`: max / min
+/// rows of more than 256 values step by [`Reduce::step2_masked`] (`Kernels::ext_masked`).
 ///
 /// # Safety
 /// `input` readable for `rows * len` values, `output` writable for `rows`; `rows, len >= 1`.
@@ -401,6 +422,7 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
     len: usize,
     avg: bool,
     streams: bool,
+    masked: bool,
 ) {
     // SAFETY: (for this whole block) every pointer formed stays inside `input` (rows `row < rows`, offsets
     // `< len`) or `output` (`row + group <= rows`).
@@ -432,7 +454,7 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
                 }
                 arms!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
             } else {
-                nchw_groups::<V, R, false, 0>(input, output, rows, len, avg, tail, false);
+                plain_groups::<V, R, false, 0>(input, output, rows, len, avg, tail, masked);
             }
         } else {
             for row in 0..rows {
@@ -448,7 +470,7 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
                     } else {
                         len - start
                     };
-                    let b = hfold::<V, R>(block::<V, R>(p.add(start), n, tail));
+                    let b = hfold::<V, R>(block::<V, R>(p.add(start), n, tail, masked));
                     if R::SUM {
                         total.add(b);
                     } else {
@@ -547,7 +569,7 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
             stream_groups::<V, R, FULL>(input, output, whole, len, avg);
             whole
         } else {
-            plain_groups::<V, R, SHORT, FULL>(input, output, rows, len, avg, tail);
+            plain_groups::<V, R, SHORT, FULL>(input, output, rows, len, avg, tail, false);
             rows
         };
         if done < rows {
@@ -559,6 +581,7 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
                 len,
                 avg,
                 tail,
+                false,
             );
         }
     }
@@ -596,7 +619,7 @@ unsafe fn fixed_groups<
     // are inside the caller's rows; row `skip` starts on a vector boundary.
     unsafe {
         if skip > 0 {
-            plain_groups::<V, R, SHORT, FULL>(input, output, lanes, len, avg, tail);
+            plain_groups::<V, R, SHORT, FULL>(input, output, lanes, len, avg, tail, false);
         }
         let (i, o) = (input.add(skip * len), output.add(skip));
         if R::SUM {
@@ -871,6 +894,7 @@ unsafe fn ext_row<V: Vector, R: Reduce, const FULL: usize>(
 
 /// NCHW rows of one block each (`len <= NCHW_BLOCK`; short rows, see `nchw_op`, iff `SHORT`,
 /// and then `FULL == len / LANES`), `LANES` rows at a time, each row read from its start.
+/// `masked`: rows that are not short step by [`Reduce::step2_masked`] (see [`block`]).
 ///
 /// # Safety
 /// As for `nchw_op`; `tail` prepared for `len % LANES`.
@@ -882,6 +906,7 @@ unsafe fn plain_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usiz
     len: usize,
     avg: bool,
     tail: V::Tail,
+    masked: bool,
 ) {
     // SAFETY: (for this whole block) a group's rows `start..start + LANES` (or row `start`
     // alone, with `stride == 0`) are inside `input`, its outputs `start..start + store` inside
@@ -949,7 +974,7 @@ unsafe fn plain_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usiz
                         nans |= u32::from(nan) << k;
                         v
                     } else {
-                        block::<V, R>(q, len, tail)
+                        block::<V, R>(q, len, tail, masked)
                     };
                 }
             }
@@ -986,13 +1011,16 @@ unsafe fn plain_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usiz
 /// rotated by `h` on their ring. The fold by halves adds partial `k` to partial `k + 32 (mod
 /// 64)`, then `k` to `k + 16 (mod 32)`, ..., antipodal pairs at every level, which a rotation
 /// maps to the same pairs: it gives the canonical block sum bit for bit with no rotation back.
-/// (Max / min do not depend on the order at all.)
+/// (Max / min do not depend on the order at all.) With `masked`, max / min step their pairs of
+/// states by [`Reduce::step2_masked`] (the same states).
 ///
 /// # Safety
 /// `p..p + n` readable.
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-unsafe fn block<V: Vector, R: Reduce>(p: *const f32, n: usize, tail: V::Tail) -> V {
+unsafe fn block<V: Vector, R: Reduce>(p: *const f32, n: usize, tail: V::Tail, masked: bool) -> V {
     let lanes = V::LANES;
+    // (A second loop only where the masked step differs.)
+    let masked = masked && const { !R::SUM && V::EXT_STEP2_MASKED };
     // SAFETY: the caller's obligation (the path's CPU features) is passed on.
     let mut acc = [unsafe { R::init::<V>() }; MAX_ACC];
     if V::ALIGN_LOADS && n >= ALIGN_FROM {
@@ -1008,21 +1036,32 @@ unsafe fn block<V: Vector, R: Reduce>(p: *const f32, n: usize, tail: V::Tail) ->
                 }
                 let m = n - h;
                 let tail = V::tail((m % lanes).max(1), R::IDENTITY);
-                return rounds::<V, R>(acc, p.add(h), m, tail);
+                return if masked {
+                    rounds::<V, R, true>(acc, p.add(h), m, tail)
+                } else {
+                    rounds::<V, R, false>(acc, p.add(h), m, tail)
+                };
             }
         }
     }
     // SAFETY: the caller's range.
-    unsafe { rounds::<V, R>(acc, p, n, tail) }
+    unsafe {
+        if masked {
+            rounds::<V, R, true>(acc, p, n, tail)
+        } else {
+            rounds::<V, R, false>(acc, p, n, tail)
+        }
+    }
 }
 
 /// The rest of [`block`]: `n` values from `p` into the states `acc` by whole rounds of
-/// `U` vectors (vector `k` into state `k % U`), then the remainder, then the fold.
+/// `U` vectors (vector `k` into state `k % U`; pairs of states by [`Reduce::step2_masked`]
+/// with `MASKED`), then the remainder, then the fold.
 ///
 /// # Safety
 /// `p..p + n` readable; `tail` prepared for `n % LANES`.
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-unsafe fn rounds<V: Vector, R: Reduce>(
+unsafe fn rounds<V: Vector, R: Reduce, const MASKED: bool>(
     mut acc: [R::Acc<V>; MAX_ACC],
     p: *const f32,
     n: usize,
@@ -1042,7 +1081,12 @@ unsafe fn rounds<V: Vector, R: Reduce>(
             let (pairs, _) = pairs.as_chunks_mut::<2>();
             for (j, [a, b]) in pairs.iter_mut().enumerate() {
                 let x = q.add(2 * j * lanes);
-                (*a, *b) = R::step2(*a, *b, V::load(x), V::load(x.add(lanes)));
+                let (x, y) = (V::load(x), V::load(x.add(lanes)));
+                (*a, *b) = if MASKED {
+                    R::step2_masked(*a, *b, x, y)
+                } else {
+                    R::step2(*a, *b, x, y)
+                };
             }
             if u % 2 == 1
                 && let Some(a) = rest.first_mut()

@@ -19,6 +19,7 @@ macro_rules! entry_points {
                 f32_nhwc: nhwc,
                 nhwc_pages: true,
                 ext_streams: false,
+                ext_masked: false,
                 word_pairs: false,
             };
 
@@ -123,6 +124,9 @@ pub(crate) struct Dims {
     /// and more, as aligned vectors, and those one or four values past whole vectors at
     /// constant places (`Kernels::ext_streams`; unused by the integer kernels).
     pub(crate) ext_streams: bool,
+    /// Whether f32 max / min rows of more than 256 values step by `Reduce::step2_masked`
+    /// (`Kernels::ext_masked`; unused by the integer kernels).
+    pub(crate) ext_masked: bool,
     /// Whether the integer NHWC word tiles sum two rows at a time in the pair layout
     /// (`Kernels::word_pairs`; unused by the f32 kernels).
     pub(crate) word_pairs: bool,
@@ -160,6 +164,10 @@ pub struct Kernels {
     /// past whole vectors at constant places (`generic::stream_exts`): the same results,
     /// chosen per CPU (see `x86_64::for_isa`).
     ext_streams: bool,
+    /// Whether f32 max / min NCHW rows of more than 256 values step their pairs of vectors by
+    /// `Vector::ext_step2_masked` (where the path has it, `Vector::EXT_STEP2_MASKED`): the
+    /// same results, chosen per CPU (see `x86_64::for_isa`).
+    ext_masked: bool,
     /// Whether the integer NHWC word tiles of up to four vectors (`int::word_sums`) add two
     /// rows at a time in the pair layout (`IntVector::wsum_pair_add`): the same sums, chosen
     /// per CPU (see `x86_64::for_isa`).
@@ -191,6 +199,7 @@ impl Kernels {
             spatial,
             pages: self.nhwc_pages,
             ext_streams: self.ext_streams,
+            ext_masked: self.ext_masked,
             word_pairs: false,
         };
         let kernel = match layout {
@@ -236,6 +245,7 @@ static SCALAR: Kernels = Kernels {
     f32_nhwc: scalar::nhwc,
     nhwc_pages: true,
     ext_streams: false,
+    ext_masked: false,
     word_pairs: false,
 };
 

@@ -284,6 +284,22 @@ pub(crate) unsafe trait Vector: Copy {
         // SAFETY: the trait's contract, passed on.
         unsafe { (Self::ext_step::<MAX>(a, x), Self::ext_step::<MAX>(b, y)) }
     }
+    /// Whether [`Vector::ext_step2_masked`] differs from [`Vector::ext_step2`] on this path
+    /// (without, the long NCHW rows' loop is built once).
+    const EXT_STEP2_MASKED: bool = false;
+    /// [`Vector::ext_step2`] as the CPUs of `Kernels::ext_masked` run it faster, the same
+    /// states (AVX-512: the NaN check a compare masked by `a`'s mask, not a compare and a
+    /// `kandw`).
+    #[inline(always)]
+    unsafe fn ext_step2_masked<const MAX: bool>(
+        a: Self::Ext,
+        b: Self::Ext,
+        x: Self,
+        y: Self,
+    ) -> (Self::Ext, Self::Ext) {
+        // SAFETY: the trait's contract, passed on.
+        unsafe { Self::ext_step2::<MAX>(a, b, x, y) }
+    }
     /// Two vectors of the same lanes into one state.
     #[inline(always)]
     unsafe fn ext_step_pair<const MAX: bool>(a: Self::Ext, x: Self, y: Self) -> Self::Ext {

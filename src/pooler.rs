@@ -367,6 +367,7 @@ fn int_call<'o, T: Int + Element, O>(
         spatial,
         pages: true,
         ext_streams: false,
+        ext_masked: false,
         word_pairs: false,
     };
     let input = task.input();

@@ -25,19 +25,22 @@ pub(in crate::kernels) static KERNELS_COLUMNS: crate::kernels::Kernels = crate::
     f32_nhwc: nhwc,
     nhwc_pages: false,
     ext_streams: false,
+    ext_masked: false,
     word_pairs: false,
 };
 
 /// The same kernels for Intel CPUs: NHWC rows of whole pages down columns, as
 /// [`KERNELS_COLUMNS`], f32 max / min streaming more short NCHW rows (`Kernels::ext_streams`)
-/// and the integer NHWC word tiles adding rows in pairs (`Kernels::word_pairs`; see
-/// `x86_64::for_isa`). Only the choices differ, not the code, so not the results.
+/// and checking long ones' NaNs by masked compares (`Kernels::ext_masked`), and the integer
+/// NHWC word tiles adding rows in pairs (`Kernels::word_pairs`; see `x86_64::for_isa`). Only
+/// the choices differ, not the code, so not the results.
 pub(in crate::kernels) static KERNELS_INTEL: crate::kernels::Kernels = crate::kernels::Kernels {
     isa: Isa::Avx512,
     f32_nchw: nchw,
     f32_nhwc: nhwc,
     nhwc_pages: false,
     ext_streams: true,
+    ext_masked: true,
     word_pairs: true,
 };
 
@@ -265,7 +268,32 @@ unsafe impl Vector for __m512 {
                 // later benchmarks a masked compare waits about 6 cycles for its mask, and the
                 // long NCHW rows step each state once per pair, so that chain set their pace
                 // (1x3x224x224 `max` 1.3-1.47x with a plain compare and `kandw`, 1 cycle).
+                // Intel CPUs take the masked one (`ext_step2_masked`).
                 k & _mm512_cmp_ps_mask::<_CMP_ORD_Q>(x, y),
+            ),
+            (range::<MAX>(mb, y), kb),
+        )
+    }
+    const EXT_STEP2_MASKED: bool = true;
+    // The Intel Xeon with AMX (2026-12-05) runs the masked compare without the Zen 5's wait
+    // (`ext_step2`), so the pair costs three operations, not four: `max` / `min` of NCHW
+    // 8x256x56x56 1.21-1.27x (83-88% -> 104-106% of the probe), 32x128x768 1.13-1.2x (78-89%
+    // -> 100-101%), 1x3x224x224 1.03-1.05x. (Where `ext_step2`'s compare and `kandw` became a
+    // `kmovd` and an `and` in general registers: still two operations on the vector ports.)
+    // Eight states instead of four, or `vmaxps` in place of `VRANGEPS` (which would need a
+    // fix for signed zeros): no faster there (0.99-1.03x). NHWC with this step: 0.95-1.02x,
+    // not taken.
+    #[inline(always)]
+    unsafe fn ext_step2_masked<const MAX: bool>(
+        (m, k): Self::Ext,
+        (mb, kb): Self::Ext,
+        x: Self,
+        y: Self,
+    ) -> (Self::Ext, Self::Ext) {
+        (
+            (
+                range::<MAX>(m, x),
+                _mm512_mask_cmp_ps_mask::<_CMP_ORD_Q>(k, x, y),
             ),
             (range::<MAX>(mb, y), kb),
         )

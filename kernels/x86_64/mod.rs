@@ -93,8 +93,10 @@ pub(super) fn for_isa(isa: Isa) -> Option<&'static Kernels> {
         // 2026-12-04), where they were 1.13-1.25x faster (1x2048x7x7, four allocations;
         // 1x1024x7x7 and 1x4096x7x7 1.09-1.2x, 1x1024x14x14 1.0-1.04x).
         // There f32 max / min also read more short NCHW rows as aligned vectors
-        // (`Kernels::ext_streams`, see `generic::nchw_groups`), and the integer NHWC word tiles
-        // add rows in pairs (`Kernels::word_pairs`, see `int::word_sums`).
+        // (`Kernels::ext_streams`, see `generic::nchw_groups`), check long rows' NaNs by
+        // compares masked by the states' masks (`Kernels::ext_masked`, see
+        // `Vector::ext_step2_masked`), and the integer NHWC word tiles add rows in pairs
+        // (`Kernels::word_pairs`, see `int::word_sums`).
         Isa::Avx512 if f & AVX512 != 0 && f & INTEL != 0 => Some(&avx512::KERNELS_INTEL),
         Isa::Avx512 if f & AVX512 != 0 && f & COLUMNS != 0 => Some(&avx512::KERNELS_COLUMNS),
         Isa::Avx512 if f & AVX512 != 0 => Some(&avx512::KERNELS),
