@@ -285,18 +285,15 @@ unsafe impl Vector for __m512 {
     // not taken.
     #[inline(always)]
     unsafe fn ext_step2_masked<const MAX: bool>(
-        (m, k): Self::Ext,
-        (mb, kb): Self::Ext,
+        a: Self::Ext,
+        b: Self::Ext,
         x: Self,
         y: Self,
     ) -> (Self::Ext, Self::Ext) {
-        (
-            (
-                range::<MAX>(m, x),
-                _mm512_mask_cmp_ps_mask::<_CMP_ORD_Q>(k, x, y),
-            ),
-            (range::<MAX>(mb, y), kb),
-        )
+        // `ext_step2`'s states with `a`'s mask from the masked compare (the compiler drops the
+        // unused compare and `kandw`).
+        let ((m, _), b) = Self::ext_step2::<MAX>(a, b, x, y);
+        ((m, _mm512_mask_cmp_ps_mask::<_CMP_ORD_Q>(a.1, x, y)), b)
     }
     #[inline(always)]
     unsafe fn ext_step_pair<const MAX: bool>((m, k): Self::Ext, x: Self, y: Self) -> Self::Ext {
