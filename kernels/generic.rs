@@ -447,14 +447,14 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
                 macro_rules! arms {
                     ($($k:literal)*) => {
                         match (len / V::LANES).min(short) {
-                            $($k => nchw_groups::<V, R, true, $k>(input, output, rows, len, avg, tail, streams),)*
-                            _ => nchw_groups::<V, R, true, 16>(input, output, rows, len, avg, tail, streams),
+                            $($k => nchw_groups::<V, R, true, $k>(input, output, rows, len, avg, tail, streams, masked),)*
+                            _ => nchw_groups::<V, R, true, 16>(input, output, rows, len, avg, tail, streams, masked),
                         }
                     };
                 }
                 arms!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
             } else {
-                plain_groups::<V, R, false, 0>(input, output, rows, len, avg, tail, masked);
+                nchw_groups::<V, R, false, 0>(input, output, rows, len, avg, tail, false, masked);
             }
         } else {
             for row in 0..rows {
@@ -489,11 +489,12 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
 /// NCHW rows of one block each (`len <= NCHW_BLOCK`; short rows, see `nchw_op`, iff `SHORT`,
 /// and then `FULL == len / LANES`), `LANES` rows at a time: [`stream_groups`] where it pays,
 /// else [`plain_groups`]. `streams`: max / min stream rows of 3 whole vectors and at most one
-/// value, and of 12 or more, too (`Kernels::ext_streams`).
+/// value, and of 12 or more, too (`Kernels::ext_streams`); `masked`: as for `plain_groups`.
 ///
 /// # Safety
 /// As for `nchw_op`; `tail` prepared for `len % LANES`.
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+#[allow(clippy::too_many_arguments)]
 unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize>(
     input: *const f32,
     output: *mut f32,
@@ -502,6 +503,7 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
     avg: bool,
     tail: V::Tail,
     streams: bool,
+    masked: bool,
 ) {
     let lanes = V::LANES;
     // Short rows of three vectors or more are read from aligned vectors (see `stream_row`) in
@@ -569,7 +571,7 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
             stream_groups::<V, R, FULL>(input, output, whole, len, avg);
             whole
         } else {
-            plain_groups::<V, R, SHORT, FULL>(input, output, rows, len, avg, tail, false);
+            plain_groups::<V, R, SHORT, FULL>(input, output, rows, len, avg, tail, masked);
             rows
         };
         if done < rows {
@@ -581,7 +583,7 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
                 len,
                 avg,
                 tail,
-                false,
+                masked,
             );
         }
     }
