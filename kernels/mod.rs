@@ -165,7 +165,9 @@ pub struct Kernels {
     /// chosen per CPU (see `x86_64::for_isa`).
     ext_streams: bool,
     /// Whether f32 max / min NCHW rows of more than 256 values step their pairs of vectors by
-    /// `Vector::ext_step2_masked` (where the path has it, `Vector::EXT_STEP2_MASKED`): the
+    /// `Vector::ext_step2_masked` (where the path has it, `Vector::EXT_STEP2_MASKED`), and
+    /// rows' runs of at least `generic::FLAGGED_ROUNDS` rounds go through
+    /// `Vector::ext_rounds_flagged` first (where the path has it, `Vector::EXT_FLAGGED`): the
     /// same results, chosen per CPU (see `x86_64::for_isa`).
     ext_masked: bool,
     /// Whether the integer NHWC word tiles of up to four vectors (`int::word_sums`) add two

@@ -300,6 +300,30 @@ pub(crate) unsafe trait Vector: Copy {
         // SAFETY: the trait's contract, passed on.
         unsafe { Self::ext_step2::<MAX>(a, b, x, y) }
     }
+    /// Whether [`Vector::ext_rounds_flagged`] is implemented on this path (`EXT_ACCUMULATORS`
+    /// is then 4).
+    const EXT_FLAGGED: bool = false;
+    /// `rounds` rounds of four vectors from `p` (vector `k` of a round into `states[k]`, as
+    /// the long NCHW rows' loop steps them), stepped by the CPU's plain max / min, which
+    /// reports a NaN operand in the floating-point status (an invalid operation) instead of
+    /// carrying it in the state: one operation a vector instead of a step. Returns `true` when
+    /// the states are then exactly what the steps would have made of them: no NaN reported
+    /// and no lane at `±0` (whose sign a plain max / min does not order; any other value has
+    /// one encoding, so it is the same whichever operand it came from). On `false` the states
+    /// are unspecified and the caller steps the rounds again from its copy of them. The
+    /// default does nothing and returns `false`.
+    ///
+    /// # Safety
+    /// `p..p + 4 * rounds * LANES` readable; the path's CPU features.
+    #[inline(always)]
+    unsafe fn ext_rounds_flagged<const MAX: bool>(
+        states: &mut [Self::Ext],
+        p: *const f32,
+        rounds: usize,
+    ) -> bool {
+        let _ = (states, p, rounds);
+        false
+    }
     /// Two vectors of the same lanes into one state.
     #[inline(always)]
     unsafe fn ext_step_pair<const MAX: bool>(a: Self::Ext, x: Self, y: Self) -> Self::Ext {

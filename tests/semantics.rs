@@ -112,6 +112,62 @@ fn one_value_decides_at_every_position() {
     }
 }
 
+/// Long NCHW rows (1024 values or more), where the max / min of Intel CPUs with AVX-512 run a
+/// loop that learns of NaNs from the CPU's sticky invalid-operation flag: a NaN, or a `+0.0`
+/// among `-0.0`s (`-0.0` among `+0.0`s for `min`), at positions across the row, each call in a
+/// thread of its own so that it starts with the flag clear (the test's thread never sets it),
+/// and again after an invalid operation has set it.
+#[test]
+fn one_value_decides_in_long_rows() {
+    const C: usize = 3;
+    let nan = f32::from_bits(0x7F80_0001);
+    type Check = fn(f32) -> bool;
+    let cases: [(Op, f32, f32, Check); 6] = [
+        (Op::Max, -0.0, 0.0, is_pos_zero),
+        (Op::Min, 0.0, -0.0, is_neg_zero),
+        (Op::Max, -0.0, -0.0, is_neg_zero),
+        (Op::Max, 1.0, nan, is_canonical_nan),
+        (Op::Min, 1.0, f32::NAN, is_canonical_nan),
+        (Op::Max, -5.0, 3.0, |x| x == 3.0),
+    ];
+    for n in [1024, 2000, 4096, 4160, 8300, 70_000] {
+        let positions: Vec<usize> = (0..n).step_by(n / 12).chain([n - 1]).collect();
+        let mut input = values(3 + n as u64, C * n, 0);
+        for &(op, base, odd, check) in &cases {
+            input[n..2 * n].fill(base);
+            for &pos in &positions {
+                input[n + pos] = odd;
+                for p in paths() {
+                    for flag_set in [false, true] {
+                        let out = std::thread::scope(|s| {
+                            s.spawn(|| {
+                                if flag_set {
+                                    // inf - inf: an invalid operation, which sets the flag.
+                                    let inf = std::hint::black_box(f32::INFINITY);
+                                    assert!(std::hint::black_box(inf - inf).is_nan());
+                                }
+                                let mut out = [0.0f32; C];
+                                run(p, op, &input, Shape::new(1, C, n), Layout::Nchw, &mut out);
+                                out
+                            })
+                            .join()
+                            .unwrap()
+                        });
+                        assert!(
+                            check(out[1]),
+                            "{:?} {op:?} n = {n}, {odd:?} at {pos} (flag set: {flag_set}): \
+                             got {:#x}",
+                            p.isa(),
+                            out[1].to_bits()
+                        );
+                    }
+                }
+                input[n + pos] = base;
+            }
+        }
+    }
+}
+
 #[test]
 fn nans_are_canonical() {
     let nans = [

@@ -97,7 +97,12 @@ pub(super) fn for_isa(isa: Isa) -> Option<&'static Kernels> {
         // compares masked by the states' masks (`Kernels::ext_masked`, see
         // `Vector::ext_step2_masked`), and the integer NHWC word tiles add rows in pairs
         // (`Kernels::word_pairs`, see `int::word_sums`).
-        Isa::Avx512 if f & AVX512 != 0 && f & INTEL != 0 => Some(&avx512::KERNELS_INTEL),
+        // (`KERNELS_INTEL` runs `avx512::flagged_rounds`: only where the CPU reports the NaN
+        // operands of `vmaxps` / `vminps` as it should, `NAN_FLAGS`; other Intel CPUs, for
+        // example an emulated one, take the columns' table.)
+        Isa::Avx512 if f & AVX512 != 0 && f & INTEL != 0 && f & NAN_FLAGS != 0 => {
+            Some(&avx512::KERNELS_INTEL)
+        }
         Isa::Avx512 if f & AVX512 != 0 && f & COLUMNS != 0 => Some(&avx512::KERNELS_COLUMNS),
         Isa::Avx512 if f & AVX512 != 0 => Some(&avx512::KERNELS),
         _ => None,
@@ -127,6 +132,9 @@ const COLUMNS: u8 = 16;
 /// An Intel CPU, whose AVX-512 path takes [`avx512::KERNELS_INTEL`]. The build flag
 /// `globalpool_flip_pages` clears it, so that the tests run the other choices there.
 const INTEL: u8 = 32;
+/// `vmaxps` / `vminps` report quiet NaN operands in the invalid-operation flag
+/// ([`avx512::flags_report_nans`], checked on Intel CPUs with the AVX-512 path only).
+const NAN_FLAGS: u8 = 64;
 
 /// Probe result, cached (0 = not probed yet). Load / store only; a race probes twice, harmlessly.
 static FEATURES: AtomicU8 = AtomicU8::new(0);
@@ -189,11 +197,14 @@ fn probe() -> u8 {
     let intel = (leaf0.ebx, leaf0.edx, leaf0.ecx) == (0x756E_6547, 0x4965_6E69, 0x6C65_746E);
     let columns = avx512 && ((zen4 || intel) != cfg!(globalpool_flip_pages));
     let intel = avx512 && intel && !cfg!(globalpool_flip_pages);
+    // SAFETY: the AVX-512 path's features, AVX-512F among them, were checked above.
+    let nan_flags = intel && unsafe { avx512::flags_report_nans() };
     (if avx2 { AVX2 } else { 0 })
         | (if avx512 { AVX512 } else { 0 })
         | (if vnni { VNNI } else { 0 })
         | (if columns { COLUMNS } else { 0 })
         | (if intel { INTEL } else { 0 })
+        | (if nan_flags { NAN_FLAGS } else { 0 })
 }
 
 /// XCR0, the OS-enabled state components.
