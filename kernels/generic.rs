@@ -531,8 +531,8 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
     let lanes = V::LANES;
     // Short rows of three vectors or more are read from aligned vectors (see `stream_row`) in
     // inputs of 64 KiB to 1 MiB (`NHWC_CACHED_BYTES`, usually the L2 cache), whole groups of
-    // `LANES` rows; the rows after the last whole group go with the rows before them as one
-    // more (overlapping) group of `plain_groups`. On AVX-512: 7x7 `avg` 1.2-1.39x, 9x9 to 16x16
+    // `LANES` rows; the rows after the last whole group go through `plain_groups` as one
+    // short group. On AVX-512: 7x7 `avg` 1.2-1.39x, 9x9 to 16x16
     // `avg` 1.2-1.4x, `max` 1.1-1.34x. From memory they were 2-9% slower (more loads); in
     // smaller inputs, which the L1 cache may hold, loads that straddle two cache lines cost
     // less than the masked loads, the plans and the one more vector a row (1x128x64 0.8x,
@@ -565,8 +565,8 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
     // SAFETY: the rows and outputs passed on are inside the caller's (`rows >= 16 * 1024 / 256
     // >= LANES` when `stream`).
     unsafe {
-        // The rows done (the rest, fewer than `LANES`, go with the rows before them as one
-        // more, overlapping, group of `plain_groups`). Sums of rows one value past whole
+        // The rows done (the rest, fewer than `LANES`, go through `plain_groups` as one short
+        // group). Sums of rows one value past whole
         // vectors, and of 14x14 rows (four values past) when every fourth row starts where the
         // input does modulo the vector size, go in groups at constant places (`stream_sums`),
         // and so do max / min of rows one or four values past on the paths with `streams`
@@ -598,11 +598,10 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
             rows
         };
         if done < rows {
-            let start = rows - lanes;
             plain_groups::<V, R, SHORT, FULL>(
-                input.add(start * len),
-                output.add(start),
-                lanes,
+                input.add(done * len),
+                output.add(done),
+                rows - done,
                 len,
                 avg,
                 tail,
@@ -615,7 +614,7 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
 /// [`stream_sums`] (max / min: [`stream_exts`]) of rows of `FULL` whole vectors and `PART`
 /// values from the first row that starts on a vector boundary (the input starts `s0` values
 /// past one, `s0` a multiple of `PART`, so row `(LANES - s0) % LANES / PART` does); the rows
-/// before it, fewer than a group, go through `plain_groups` with the first `LANES` rows.
+/// before it, fewer than a group, go through `plain_groups`.
 /// Returns the rows done (the rest, fewer than `LANES`, are the caller's).
 ///
 /// # Safety
@@ -640,11 +639,11 @@ unsafe fn fixed_groups<
     let lanes = V::LANES;
     let skip = (lanes - s0) % lanes / PART;
     let groups = (rows - skip) / lanes;
-    // SAFETY: `skip < LANES <= rows`, so the first `LANES` rows and the groups after `skip`
-    // are inside the caller's rows; row `skip` starts on a vector boundary.
+    // SAFETY: `skip < LANES <= rows`, so the first `skip` rows and the groups after them are
+    // inside the caller's rows; row `skip` starts on a vector boundary.
     unsafe {
         if skip > 0 {
-            plain_groups::<V, R, SHORT, FULL>(input, output, lanes, len, avg, tail, false);
+            plain_groups::<V, R, SHORT, FULL>(input, output, skip, len, avg, tail, false);
         }
         let (i, o) = (input.add(skip * len), output.add(skip));
         if R::SUM {
@@ -933,18 +932,18 @@ unsafe fn plain_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usiz
     tail: V::Tail,
     masked: bool,
 ) {
-    // SAFETY: (for this whole block) a group's rows `start..start + LANES` (or row `start`
-    // alone, with `stride == 0`) are inside `input`, its outputs `start..start + store` inside
-    // `output`.
+    // SAFETY: (for this whole block) a group's rows `row..row + n` (`n <= LANES`) are inside
+    // `input`, its outputs `row..row + n` inside `output`.
     unsafe {
         // Each row of a group is reduced to one vector by the same (inlined once) code; the
         // fixed tree then folds the group's vectors with constant indices.
         let lanes = V::LANES;
-        // Groups of `LANES` rows; the last one may overlap the one before (its first rows are
-        // computed again and rewritten with the same values), so that every group is whole and
-        // no row ends in a branch. With fewer rows than lanes, each group is one row, reduced
-        // once and put in every slot (stride 0), that stores one lane.
-        let (stride, store) = if rows >= lanes { (len, lanes) } else { (0, 1) };
+        // Groups of `LANES` rows; the rows after the last whole group, fewer than `LANES`, are
+        // one more group, each of its rows reduced once (a rolled loop) and its other slots
+        // filled with its first row's vector: a lane's fold reads its own slot alone, so the
+        // same bits, and only its rows' lanes are stored. (They were one more whole group
+        // overlapping the one before, its first rows computed again: 1x17x1024 `avg` read at
+        // 46% of the probe where 1x16x1024 read at 84%.)
         let mut folded = [V::splat(R::IDENTITY); MAX_LANES];
         // A rolled loop (see `Vector::NCHW_ROLLED`; an opaque count keeps it so) takes two rows
         // per turn. On AVX-512: 7x7 `max` / `min` 1.22-1.3x faster, 8x8 and 9x9 `avg` / `max`
@@ -967,34 +966,15 @@ unsafe fn plain_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usiz
         // ignores NaNs (`PLAIN` trees) and the rows that saw one get a NaN at the end (AVX-512
         // on the Zen 5: 7x7 `max` / `min` 1.02-1.1x, 100 to 2048 rows; 14x14 and 16x16
         // 0.98-1.03x); elsewhere the flag is always `false` and the trees are the usual ones.
+        let whole = rows - rows % lanes;
         let mut row = 0;
-        while row < rows {
-            let start = if stride == 0 {
-                row
-            } else {
-                row.min(rows - lanes)
-            };
-            let p = input.add(start * len);
+        while row < whole {
+            let p = input.add(row * len);
             let mut nans = 0u32;
-            if stride == 0 {
-                // One row: reduced once, its vector (and NaN flag) in every slot, which is
-                // what `LANES` reads of it gave (1x3x4096 `avg` read each row 16 times:
-                // 1.5 us a call where 1x3x4100, one block a row, took 0.24 us).
-                let (v, nan) = if SHORT {
-                    short_row::<V, R, FULL>(p, len % lanes, tail)
-                } else {
-                    (block::<V, R>(p, len, tail, masked), false)
-                };
-                for f in folded.iter_mut().take(lanes) {
-                    *f = v;
-                }
-                if nan {
-                    nans = u32::MAX >> (32 - lanes);
-                }
-            } else if pairs {
+            if pairs {
                 for (k, two) in folded.chunks_exact_mut(2).enumerate().take(group_rows) {
                     for (i, f) in two.iter_mut().enumerate() {
-                        let q = p.add((2 * k + i) * stride);
+                        let q = p.add((2 * k + i) * len);
                         if ahead {
                             super::prefetch_ahead(q, super::row_lines::<f32>(FULL, lanes));
                         }
@@ -1005,7 +985,7 @@ unsafe fn plain_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usiz
                 }
             } else {
                 for (k, f) in folded.iter_mut().enumerate().take(group_rows) {
-                    let q = p.add(k * stride);
+                    let q = p.add(k * len);
                     *f = if SHORT {
                         if ahead {
                             super::prefetch_ahead(q, super::row_lines::<f32>(FULL, lanes));
@@ -1018,20 +998,62 @@ unsafe fn plain_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usiz
                     };
                 }
             }
-            let v = fold_group::<V, R, SHORT>(&folded);
-            // (`finish` makes these NaNs the canonical one.)
-            let v = if nans == 0 {
-                v
-            } else {
-                v.add_bits(V::splat(f32::NAN), nans)
-            };
-            let v = finish::<V, R>(v, V::splat(0.0), avg, len);
-            if store == lanes {
-                v.store(output.add(start));
-            } else {
-                v.store_partial(output.add(start), store);
+            fold_store::<V, R, SHORT>(&folded, nans, avg, len, output.add(row), lanes);
+            row += lanes;
+        }
+        if whole < rows {
+            // (1x3x4096 `avg` read each row 16 times before the rows of a short group were
+            // reduced once: 1.5 us a call where 1x3x4100, one block a row, took 0.24 us.)
+            let p = input.add(whole * len);
+            let n = rows - whole;
+            let mut nans = 0u32;
+            for (k, f) in folded.iter_mut().enumerate().take(n) {
+                let q = p.add(k * len);
+                let (v, nan) = if SHORT {
+                    short_row::<V, R, FULL>(q, len % lanes, tail)
+                } else {
+                    (block::<V, R>(q, len, tail, masked), false)
+                };
+                *f = v;
+                nans |= u32::from(nan) << k;
             }
-            row = start + store;
+            let first = folded[0];
+            for f in folded.iter_mut().take(lanes).skip(n) {
+                *f = first;
+            }
+            fold_store::<V, R, SHORT>(&folded, nans, avg, len, output.add(whole), n);
+        }
+    }
+}
+
+/// The results of a group of rows (see [`plain_groups`]): the lane folds of its vectors, a NaN
+/// in the lanes of `nans`, the final touches, stored for the first `n` rows (`n <= LANES`).
+///
+/// # Safety
+/// `output` writable for `n` values; the path's CPU features.
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn fold_store<V: Vector, R: Reduce, const PLAIN: bool>(
+    folded: &[V; MAX_LANES],
+    nans: u32,
+    avg: bool,
+    len: usize,
+    output: *mut f32,
+    n: usize,
+) {
+    // SAFETY: passed on from the caller.
+    unsafe {
+        let v = fold_group::<V, R, PLAIN>(folded);
+        // (`finish` makes these NaNs the canonical one.)
+        let v = if nans == 0 {
+            v
+        } else {
+            v.add_bits(V::splat(f32::NAN), nans)
+        };
+        let v = finish::<V, R>(v, V::splat(0.0), avg, len);
+        if n == V::LANES {
+            v.store(output);
+        } else {
+            v.store_partial(output, n);
         }
     }
 }
