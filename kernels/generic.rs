@@ -713,7 +713,11 @@ unsafe fn stream_groups<V: Vector, R: Reduce, const FULL: usize>(
 /// ahead of ([`prefetch_ahead`](super::prefetch_ahead)), on paths that do
 /// (`Vector::SHORT_ROW_HINTS`). On AVX-512 on an AMD Zen 5, against
 /// the same build without the hints: 7x7 `max` 1.17-1.21x (1280 and 2048 rows), 8x64x7x7
-/// 1.08x, rows of 100 values level; 14x14 `max` (twelve vectors) 0.87x with them.
+/// 1.08x, rows of 100 values level; 14x14 `max` (twelve vectors) 0.87x with them. Longer
+/// rows' max / min are asked for in inputs of more than 1 MiB (`NHWC_CACHED_BYTES`): on the
+/// Intel Xeon with AMX (2 MiB of L2), rows of 128 and 144 values from memory 1.02-1.06x
+/// (93-95% -> 97-100% of the probe; their sums read at 99-107% without), rows of 196 and 256
+/// values of 1.3-1.6 MB inputs (L2-resident there) 1.03-1.3x; not measured on an AMD CPU.
 const PREFETCH_FULL: usize = 6;
 
 /// The longest rows (in whole vectors) whose sums take [`stream_sums`].
@@ -952,10 +956,12 @@ unsafe fn plain_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usiz
         // turn: no better.
         let pairs = V::NCHW_ROLLED && SHORT;
         // Rows asked for ahead (`prefetch_ahead`): short ones of inputs larger than an L1 data
-        // cache (a 6 KB input, 32 rows of 49 values: 0.9x with it).
+        // cache (a 6 KB input, 32 rows of 49 values: 0.9x with it), and max / min of longer
+        // ones in inputs of more than 1 MiB (see `PREFETCH_FULL`).
+        let bytes = rows * len * size_of::<f32>();
         let ahead = V::SHORT_ROW_HINTS
-            && FULL <= PREFETCH_FULL
-            && rows * len * size_of::<f32>() > 32 * 1024;
+            && ((FULL <= PREFETCH_FULL && bytes > 32 * 1024)
+                || (!R::SUM && bytes > NHWC_CACHED_BYTES));
         let group_rows = if pairs {
             core::hint::black_box(lanes / 2)
         } else {
