@@ -531,25 +531,23 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
     let lanes = V::LANES;
     // Short rows of three vectors or more are read from aligned vectors (see `stream_row`) in
     // inputs of 64 KiB to 1 MiB (`NHWC_CACHED_BYTES`, usually the L2 cache), whole groups of
-    // `LANES` rows; the rows after the last whole group go through `plain_groups` as one
-    // short group. On AVX-512: 7x7 `avg` 1.2-1.39x, 9x9 to 16x16
-    // `avg` 1.2-1.4x, `max` 1.1-1.34x. From memory they were 2-9% slower (more loads); in
-    // smaller inputs, which the L1 cache may hold, loads that straddle two cache lines cost
-    // less than the masked loads, the plans and the one more vector a row (1x128x64 0.8x,
-    // 1x128x49 0.96x). Max / min from four vectors a row: with three (7x7) they gained only
-    // 1.01-1.1x on 1280 rows, lost 10% on 64-100 rows, and rows of 50-63 values, one more
-    // vector each, 0.7-0.9x. Shorter rows: 0.6-0.8x. On the AMD Zen 5 of the later benchmarks
-    // 7x7 `max` lost 9-11% this way (1280 and 2048 rows), and so did rows of 12 to 15 vectors:
-    // 14x14 `max` from the row starts is 1.13-1.19x faster (128 to 1024 rows), rows of 208
-    // and 225 values 1.12-1.21x, 16x16 the same either way; so max / min stream rows of 4 to
-    // 11 vectors (not measured without it on the Zen 5). Rows that all start on a vector
-    // boundary (whole vectors, the input aligned) have no misaligned load to save, and go from
-    // their starts: on an AMD Zen 4 (EPYC 9004), 1024 rows of 48 to 176 values, `max`
-    // 1.03-1.61x (8x8 maps 1.54-1.61x), `avg` 1.0-1.12x. On an Intel Xeon with AMX
-    // (Sapphire Rapids or later, 2026-12-04) max / min stream rows of 3 whole vectors and at
-    // most one value (7x7 `max` 1.09-1.18x, 1280 and 2048 rows) and of 12 or more (14x14
-    // 1.15x, 15x15 1.36x, rows of 250 1.29x, of 200 0.99x) as well (`streams`); not rows of 3
-    // vectors and 2-15 values (0.8-0.93x).
+    // `LANES` rows; the rows after the last whole group go through `plain_groups` as one short
+    // group. On AVX-512: 7x7 `avg` 1.2-1.39x, 9x9 to 16x16 `avg` 1.2-1.4x, `max` 1.1-1.34x. From
+    // memory they were 2-9% slower (more loads); in smaller inputs, which the L1 cache may hold,
+    // loads that straddle two cache lines cost less than the masked loads, the plans and the one
+    // more vector a row (1x128x64 0.8x, 1x128x49 0.96x). Max / min from four vectors a row: with
+    // three (7x7) they gained only 1.01-1.1x on 1280 rows, lost 10% on 64-100 rows, and rows of
+    // 50-63 values, one more vector each, 0.7-0.9x. Shorter rows: 0.6-0.8x. On the AMD Zen 5 of the
+    // later benchmarks 7x7 `max` lost 9-11% this way (1280 and 2048 rows), and so did rows of 12 to
+    // 15 vectors: 14x14 `max` from the row starts is 1.13-1.19x faster (128 to 1024 rows), rows of
+    // 208 and 225 values 1.12-1.21x, 16x16 the same either way; so max / min stream rows of 4 to 11
+    // vectors (not measured without it on the Zen 5). Rows that all start on a vector boundary
+    // (whole vectors, the input aligned) have no misaligned load to save, and go from their starts:
+    // on an AMD Zen 4 (EPYC 9004), 1024 rows of 48 to 176 values, `max` 1.03-1.61x (8x8 maps
+    // 1.54-1.61x), `avg` 1.0-1.12x. On an Intel Xeon with AMX (Sapphire Rapids or later,
+    // 2026-12-04) max / min stream rows of 3 whole vectors and at most one value (7x7 `max`
+    // 1.09-1.18x, 1280 and 2048 rows) and of 12 or more (14x14 1.15x, 15x15 1.36x, rows of 250
+    // 1.29x, of 200 0.99x) as well (`streams`); not rows of 3 vectors and 2-15 values (0.8-0.93x).
     // Where the input starts, in values past a vector boundary.
     let s0 = (input as usize / size_of::<f32>()) % lanes;
     let stream_ext = if streams {
@@ -566,11 +564,10 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
     // >= LANES` when `stream`).
     unsafe {
         // The rows done (the rest, fewer than `LANES`, go through `plain_groups` as one short
-        // group). Sums of rows one value past whole
-        // vectors, and of 14x14 rows (four values past) when every fourth row starts where the
-        // input does modulo the vector size, go in groups at constant places (`stream_sums`),
-        // and so do max / min of rows one or four values past on the paths with `streams`
-        // (`stream_exts`).
+        // group). Sums of rows one value past whole vectors, and of 14x14 rows (four values past)
+        // when every fourth row starts where the input does modulo the vector size, go in groups at
+        // constant places (`stream_sums`), and so do max / min of rows one or four values past on
+        // the paths with `streams` (`stream_exts`).
         // Which fixed groups each path and row length can take, as `const` blocks: the
         // compiler then builds no others. (`stream_exts` for every length and path made a
         // release build of the crate 65 s -> 101 s; with these and its NaN scan, 78 s.)
@@ -716,7 +713,7 @@ unsafe fn stream_groups<V: Vector, R: Reduce, const FULL: usize>(
 /// 1.08x, rows of 100 values level; 14x14 `max` (twelve vectors) 0.87x with them. Longer
 /// rows' max / min are asked for in inputs of more than 1 MiB (`NHWC_CACHED_BYTES`): on the
 /// Intel Xeon with AMX (2 MiB of L2), rows of 128 and 144 values from memory 1.02-1.06x
-/// (93-95% -> 97-100% of the probe; their sums read at 99-107% without), rows of 196 and 256
+/// (92-95% -> 95-100% of the probe; their sums read at 99-107% without), rows of 196 and 256
 /// values of 1.3-1.6 MB inputs (L2-resident there) 1.03-1.3x; not measured on an AMD CPU.
 const PREFETCH_FULL: usize = 6;
 

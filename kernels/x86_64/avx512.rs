@@ -460,10 +460,10 @@ unsafe fn flagged_rounds<const MAX: bool>(
 /// emulator of the emulated AVX-512 test no NaN showed in the flag, and without this check its
 /// max / min of long rows missed NaNs.) The register is left as found: the flag is cleared
 /// before each instruction and the register as read first is written back at the end (status
-/// flags only; the control bits are never changed). Nothing is written, and `false` returned, unless the
-/// register as read has invalid operations masked, as Rust requires: the Bochs emulator's
-/// `stmxcsr` seems to store a zero (its `ldmxcsr` of that value then unmasked them and the
-/// `vmaxps` here trapped), which is also why [`flagged_rounds`] saw no NaN there.
+/// flags only; the control bits are never changed). Nothing is written, and `false` returned,
+/// unless the register as read has invalid operations masked, as Rust requires: the Bochs
+/// emulator's `stmxcsr` seems to store a zero (its `ldmxcsr` of that value then unmasked them
+/// and the `vmaxps` here trapped), which is also why [`flagged_rounds`] saw no NaN there.
 ///
 /// # Safety
 /// AVX-512F.
