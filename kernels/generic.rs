@@ -377,8 +377,8 @@ pub(crate) unsafe fn nchw<V: Vector>(input: &[f32], output: &mut [f32], dims: Di
             return single::<V>(i, o, rows);
         }
         match op {
-            Op::Sum => nchw_op::<V, Add>(i, o, rows, len, false, false, false),
-            Op::Avg => nchw_op::<V, Add>(i, o, rows, len, true, false, false),
+            Op::Sum => nchw_op::<V, Add>(i, o, rows, len, false, dims.ext_streams, false),
+            Op::Avg => nchw_op::<V, Add>(i, o, rows, len, true, dims.ext_streams, false),
             Op::Max => nchw_op::<V, Max>(i, o, rows, len, false, dims.ext_streams, dims.ext_masked),
             Op::Min => nchw_op::<V, Min>(i, o, rows, len, false, dims.ext_streams, dims.ext_masked),
         }
@@ -432,7 +432,8 @@ unsafe fn single<V: Vector>(input: *const f32, output: *mut f32, n: usize) {
     }
 }
 
-/// `streams`: max / min stream more short rows (see [`nchw_groups`]); `masked`: max / min
+/// `streams`: max / min stream more short rows, and fixed groups start at smaller inputs (see
+/// [`nchw_groups`]); `masked`: max / min
 /// rows of more than 256 values step by [`Reduce::step2_masked`] (`Kernels::ext_masked`).
 ///
 /// # Safety
@@ -555,13 +556,26 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
     } else {
         (4..12).contains(&FULL)
     };
-    let stream = V::STREAM_ROWS
+    let kind = V::STREAM_ROWS
         && SHORT
-        && (16 * 1024..=NHWC_CACHED_BYTES / 4).contains(&(rows * len))
         && (if R::SUM { FULL >= 3 } else { stream_ext })
         && !(len.is_multiple_of(lanes) && s0 == 0);
+    let size = rows * len;
+    let stream = kind && (16 * 1024..=NHWC_CACHED_BYTES / 4).contains(&size);
+    // On the paths with `streams` (the Intel Xeon with AMX), fixed groups (`fixed_groups`: no
+    // plan per row) pay from 4 Ki values (16 KiB, in the L1 cache) with two groups of rows or
+    // more, and so do sums of rows of ten vectors or more by `stream_groups` (2026-12-06, A/B
+    // on AVX-512: 1x100x49 to 1x256x49 `avg` / `sum` 1.28-1.57x, `max` 1.29-1.46x, 1x64x65
+    // 1.3-1.49x, 1x32x196 and 1x40x196 1.12-1.28x, 1x48x100 and 1x64x100 `max` 1.34x, sums of
+    // 1x64x169 to 1x40x250 1.1-1.28x). Other rows by `stream_groups` lost from 16 KiB: sums of
+    // rows of 100 values 7-10% (48 and 64 rows), rows of 90 to 121 values 2-15%, 1x96x50 sums
+    // 8-17%.
+    let small =
+        kind && streams && (4 * 1024..=NHWC_CACHED_BYTES / 4).contains(&size) && rows >= 2 * lanes;
+    let fixed = stream || small;
+    let stream = stream || (small && R::SUM && FULL >= 10);
     // SAFETY: the rows and outputs passed on are inside the caller's (`rows >= 16 * 1024 / 256
-    // >= LANES` when `stream`).
+    // >= LANES` when `stream` from 16 Ki values, `rows >= 2 * LANES` when `small`).
     unsafe {
         // The rows done (the rest, fewer than `LANES`, go through `plain_groups` as one short
         // group). Sums of rows one value past whole vectors, and of 14x14 rows (four values past)
@@ -575,13 +589,13 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
         // branches builds the kernel anyway.)
         let done = if (const { V::STREAM_ROWS && SHORT && R::SUM && FULL <= STREAM_SUMS_FULL }
             || const { V::STREAM_ROWS && SHORT && !R::SUM && FULL >= 3 } && streams)
-            && stream
+            && fixed
             && len % lanes == 1
         {
             fixed_groups::<V, R, SHORT, FULL, 1>(input, output, rows, len, avg, tail, s0)
         } else if (const { V::STREAM_ROWS && SHORT && R::SUM && FULL == 12 }
             || const { V::STREAM_ROWS && SHORT && !R::SUM && FULL >= 3 } && streams)
-            && stream
+            && fixed
             && len % lanes == 4
             && s0.is_multiple_of(4)
         {

@@ -122,7 +122,8 @@ pub(crate) struct Dims {
     pub(crate) pages: bool,
     /// Whether f32 max / min read short NCHW rows of 3 whole vectors and a value, and of 12
     /// and more, as aligned vectors, and those one or four values past whole vectors at
-    /// constant places (`Kernels::ext_streams`; unused by the integer kernels).
+    /// constant places, and whether fixed groups start at 4 Ki values (`Kernels::ext_streams`;
+    /// unused by the integer kernels).
     pub(crate) ext_streams: bool,
     /// Whether f32 max / min rows of more than 256 values step by `Reduce::step2_masked`
     /// (`Kernels::ext_masked`; unused by the integer kernels).
@@ -161,8 +162,10 @@ pub struct Kernels {
     /// Whether f32 max / min read short NCHW rows of 3 whole vectors and a value, and of 12
     /// and more, as the aligned vectors they overlap (`generic::stream_row`, where the path
     /// has it, `Vector::STREAM_ROWS`), not only rows of 4 to 11, and those one or four values
-    /// past whole vectors at constant places (`generic::stream_exts`): the same results,
-    /// chosen per CPU (see `x86_64::for_isa`).
+    /// past whole vectors at constant places (`generic::stream_exts`), and whether every op's
+    /// rows at constant places (and sums of rows of ten vectors or more) go that way from 4 Ki
+    /// values instead of 16 Ki (see `generic::nchw_groups`): the same results, chosen per CPU
+    /// (see `x86_64::for_isa`).
     ext_streams: bool,
     /// Whether f32 max / min NCHW rows of more than 256 values step their pairs of vectors by
     /// `Vector::ext_step2_masked` (where the path has it, `Vector::EXT_STEP2_MASKED`), and

@@ -254,15 +254,23 @@ fn page_stride_nhwc_rows_match_scalar_bitwise() {
     }
 }
 
-/// NCHW inputs of short rows between 64 KiB and 1 MiB, which the AVX-512 path reads as the
+/// NCHW inputs of short rows between 16 KiB and 1 MiB, which the AVX-512 path reads as the
 /// aligned vectors the rows overlap (rows of 49, 65, 81, 97 or 196 values a whole group of rows
 /// at once; rows of whole vectors from an aligned start from their starts), at every alignment,
 /// with whole and partial groups of rows, special values, and rows of zeros of either sign (a
-/// sum of only `-0.0` is `-0.0`).
+/// sum of only `-0.0` is `-0.0`). (From 16 KiB on Intel CPUs, `Kernels::ext_streams`: rows one
+/// or four values past whole vectors, and sums of rows of ten vectors or more; the rest from
+/// 64 KiB.)
 #[test]
 fn cached_short_nchw_rows_match_scalar_bitwise() {
-    for len in [48, 49, 50, 52, 64, 65, 81, 97, 113, 128, 196, 255] {
-        for rows in [16 * 1024 / len / 16 * 16 + 16, 16 * 1024 / len + 37] {
+    for len in [48, 49, 50, 52, 64, 65, 81, 97, 113, 128, 161, 180, 196, 255] {
+        for rows in [
+            32,
+            4 * 1024 / len / 16 * 16 + 32,
+            4 * 1024 / len + 37,
+            16 * 1024 / len / 16 * 16 + 16,
+            16 * 1024 / len + 37,
+        ] {
             let n = rows * len;
             let mut x = values((len * 1000 + rows) as u64, n + 16, 30);
             // Rows of `-0.0`, and of `-0.0` with one `+0.0`.
