@@ -459,7 +459,8 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
         // 1.3-1.45x; two rows of 196 to 2048 values 1.04-1.73x; three rows of 7 to 4096 values
         // 1.0-1.57x, but 1x3x2048 `avg` / `sum` 0.92-0.96x and 1x3x100 `max` 0.93x; four rows
         // and more: 0.7-1.1x, mostly slower. AVX2: 0.95-2.6x. SSE2, whose group is four rows:
-        // 0.6-1.85x, 1x3x49 `avg` 0.6x, so not on paths of four lanes).
+        // 0.84-1.85x, 1x3x49 `avg` / `sum` 0.84-0.89x, in one run 0.6x, so not on paths of
+        // four lanes).
         if len <= NCHW_BLOCK && (rows > 3 || V::LANES < 8) {
             // One block per row. LANES rows at a time: each row's states are folded to one
             // vector, then the LANES vectors' lane folds run together, transposed (vector `k`
