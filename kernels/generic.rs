@@ -569,21 +569,21 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
         && (if R::SUM { FULL >= 3 } else { stream_ext })
         && !(len.is_multiple_of(lanes) && s0 == 0);
     let size = rows * len;
-    let stream = kind && (16 * 1024..=NHWC_CACHED_BYTES / 4).contains(&size);
+    let cached = kind && (16 * 1024..=NHWC_CACHED_BYTES / 4).contains(&size);
     // On the paths with `streams` (the Intel Xeon with AMX), fixed groups (`fixed_groups`: no
     // plan per row) pay from 4 Ki values (16 KiB, in the L1 cache) with two groups of rows or
     // more, and so do sums of rows of ten vectors or more by `stream_groups` (2026-12-06, A/B
     // on AVX-512: 1x100x49 to 1x256x49 `avg` / `sum` 1.28-1.57x, `max` 1.29-1.46x, 1x64x65
     // 1.3-1.49x, 1x32x196 and 1x40x196 1.12-1.28x, 1x48x100 and 1x64x100 `max` 1.34x, sums of
-    // 1x64x169 to 1x40x250 1.1-1.28x). Other rows by `stream_groups` lost from 16 KiB: sums of
+    // 1x64x169 to 1x40x250 1.01-1.28x, 1x60x169 only 1.01-1.07x). Other rows by `stream_groups` lost from 16 KiB: sums of
     // rows of 100 values 7-10% (48 and 64 rows), rows of 90 to 121 values 2-15%, 1x96x50 sums
     // 8-17%.
     let small =
         kind && streams && (4 * 1024..=NHWC_CACHED_BYTES / 4).contains(&size) && rows >= 2 * lanes;
-    let fixed = stream || small;
-    let stream = stream || (small && R::SUM && FULL >= 10);
+    let fixed = cached || small;
+    let stream = cached || (small && R::SUM && FULL >= 10);
     // SAFETY: the rows and outputs passed on are inside the caller's (`rows >= 16 * 1024 / 256
-    // >= LANES` when `stream` from 16 Ki values, `rows >= 2 * LANES` when `small`).
+    // >= LANES` when `cached`, `rows >= 2 * LANES` when `small`).
     unsafe {
         // The rows done (the rest, fewer than `LANES`, go through `plain_groups` as one short
         // group). Sums of rows one value past whole vectors, and of 14x14 rows (four values past)

@@ -122,8 +122,9 @@ pub(crate) struct Dims {
     pub(crate) pages: bool,
     /// Whether f32 max / min read short NCHW rows of 3 whole vectors and a value, and of 12
     /// and more, as aligned vectors, and those one or four values past whole vectors at
-    /// constant places, and whether fixed groups start at 4 Ki values (`Kernels::ext_streams`;
-    /// unused by the integer kernels).
+    /// constant places, and whether fixed groups, and f32 sums of short NCHW rows of ten
+    /// vectors or more by `generic::stream_groups`, start at 4 Ki values instead of 16 Ki
+    /// (`Kernels::ext_streams`; unused by the integer kernels).
     pub(crate) ext_streams: bool,
     /// Whether f32 max / min rows of more than 256 values step by `Reduce::step2_masked`
     /// (`Kernels::ext_masked`; unused by the integer kernels).
