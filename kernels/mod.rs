@@ -126,8 +126,9 @@ pub(crate) struct Dims {
     /// vectors or more by `generic::stream_groups`, start at 4 Ki values instead of 16 Ki
     /// (`Kernels::ext_streams`; unused by the integer kernels).
     pub(crate) ext_streams: bool,
-    /// Whether f32 max / min rows of more than 256 values step by `Reduce::step2_masked`
-    /// (`Kernels::ext_masked`; unused by the integer kernels).
+    /// Whether f32 max / min rows of more than 256 values step by `Reduce::step2_masked`, and
+    /// cached NHWC columns go by `Vector::ext_column_flagged` (`Kernels::ext_masked`; unused by
+    /// the integer kernels).
     pub(crate) ext_masked: bool,
     /// Whether the integer NHWC word tiles sum two rows at a time in the pair layout
     /// (`Kernels::word_pairs`; unused by the f32 kernels).
@@ -171,8 +172,9 @@ pub struct Kernels {
     /// Whether f32 max / min NCHW rows of more than 256 values step their pairs of vectors by
     /// `Vector::ext_step2_masked` (where the path has it, `Vector::EXT_STEP2_MASKED`), and
     /// rows' runs of at least `generic::FLAGGED_ROUNDS` rounds go through
-    /// `Vector::ext_rounds_flagged` first (where the path has it, `Vector::EXT_FLAGGED`): the
-    /// same results, chosen per CPU (see `x86_64::for_isa`).
+    /// `Vector::ext_rounds_flagged` first (where the path has it, `Vector::EXT_FLAGGED`), as do
+    /// NHWC inputs in the caches, by columns of `Vector::ext_column_flagged`: the same results,
+    /// chosen per CPU (see `x86_64::for_isa`).
     ext_masked: bool,
     /// Whether the integer NHWC word tiles of up to four vectors (`int::word_sums`) add two
     /// rows at a time in the pair layout (`IntVector::wsum_pair_add`): the same sums, chosen

@@ -1,6 +1,10 @@
 //! The small vector trait every SIMD path implements, and that the generic kernels are written
 //! against.
 
+/// Channel vectors per column of [`Vector::ext_column_flagged`]: sixteen states in
+/// registers, half of AVX-512's 32.
+pub(crate) const FLAGGED_COLUMN: usize = 16;
+
 /// A vector of `LANES` `f32` values in one SIMD register (or a few, for `Portable`).
 ///
 /// # Safety
@@ -323,6 +327,26 @@ pub(crate) unsafe trait Vector: Copy {
     ) -> bool {
         let _ = (states, p, rounds);
         false
+    }
+    /// The max / min of a column of [`FLAGGED_COLUMN`] channel vectors over `rows` rows of an
+    /// NHWC image (vector `k` of row `r` at `col + r * stride + k * LANES`), stepped as
+    /// [`Vector::ext_rounds_flagged`] steps its rounds: by the CPU's plain max / min, NaN
+    /// operands reported in the floating-point status. `Some` only when the values are then
+    /// exactly the IEEE maximum / minimum (no NaN reported, no lane at `±0`); on `None` the
+    /// caller reduces the column again by the checked steps. Implemented where
+    /// [`Vector::EXT_FLAGGED`] is; the default returns `None`.
+    ///
+    /// # Safety
+    /// `col + r * stride + [0, FLAGGED_COLUMN * LANES)` readable for every `r < rows`,
+    /// `rows > 0`; the path's CPU features.
+    #[inline(always)]
+    unsafe fn ext_column_flagged<const MAX: bool>(
+        col: *const f32,
+        stride: usize,
+        rows: usize,
+    ) -> Option<[Self; FLAGGED_COLUMN]> {
+        let _ = (col, stride, rows);
+        None
     }
     /// Two vectors of the same lanes into one state.
     #[inline(always)]

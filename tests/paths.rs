@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::{LAYOUTS, OPS, bits, compare_all, paths, run, scalar, values};
-use globalpool::{Isa, Shape};
+use common::{LAYOUTS, OPS, Op, bits, compare_all, paths, run, scalar, values};
+use globalpool::{Isa, Layout, Pooler, Shape};
 use quickcheck::{Arbitrary, Gen, TestResult};
 
 const PRIMES: [usize; 12] = [2, 3, 5, 7, 11, 13, 31, 61, 127, 251, 509, 4099];
@@ -363,6 +363,90 @@ fn wide_nhwc_extremes_match_scalar_bitwise() {
             img[r * c + ch] = nan;
         }
         compare_all(img, shape).unwrap();
+    }
+}
+
+/// `f` in a thread of its own (on wasm32, which has no threads and no such flag, in this one).
+/// A new thread starts with its parent's floating-point status, so a thread that never does
+/// arithmetic itself hands each of them a clear invalid-operation flag.
+fn fresh<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if cfg!(target_family = "wasm") {
+        f()
+    } else {
+        std::thread::scope(|s| s.spawn(f).join().unwrap())
+    }
+}
+
+/// NHWC `max` and `min` of every path against the scalar reference, bit for bit, every call in
+/// a thread of its own (`fresh`), so that it starts with the CPU's sticky invalid-operation flag
+/// clear: the sums of `compare_all` set it on an input with both infinities, and the loops that
+/// learn of NaNs from it are then skipped. The caller's thread must not set the flag itself.
+fn compare_extremes_fresh(input: &[f32], shape: Shape) {
+    let n = shape.output_len().unwrap();
+    let call = |p: Pooler, op: Op| {
+        fresh(|| {
+            let mut out = vec![1234.5f32; n];
+            run(p, op, input, shape, Layout::Nhwc, &mut out);
+            bits(&out)
+        })
+    };
+    for op in [Op::Max, Op::Min] {
+        let want = call(scalar(), op);
+        for p in paths() {
+            let got = call(p, op);
+            if let Some(i) = (0..n).find(|&i| got[i] != want[i]) {
+                panic!(
+                    "{:?} {op:?} {shape:?}: output {i}: {:#010x} vs scalar {:#010x}",
+                    p.isa(),
+                    got[i],
+                    want[i]
+                );
+            }
+        }
+    }
+}
+
+/// AVX-512 max / min over NHWC inputs in the caches of whole columns of 256 channels, which
+/// Intel CPUs reduce by the plain `vmaxps` / `vminps` and redo by the exact steps when a NaN or
+/// a zero comes out: signed zeros (channels 0-15 only zeros, so that column is redone),
+/// infinities, subnormals and ±f32::MAX, then a quiet or a signalling NaN, on and off a vector
+/// boundary, with channels after the last whole column (see `compare_extremes_fresh`).
+#[test]
+fn cached_nhwc_extremes_match_scalar_bitwise() {
+    for (c, s) in [(256, 49), (512, 196), (300, 49), (1280, 49), (560, 7)] {
+        let mut x = values((c + s) as u64, c * s + 16, 0);
+        let mut rng = common::Rng(7);
+        for (i, v) in x.iter_mut().enumerate() {
+            if i % c < 16 {
+                *v = if rng.below(2) == 0 { 0.0 } else { -0.0 };
+            } else if rng.below(1000) < 3 {
+                *v = match rng.below(6) {
+                    0 => f32::INFINITY,
+                    1 => f32::NEG_INFINITY,
+                    2 => f32::from_bits(rng.next_u64() as u32 & 0x807F_FFFF),
+                    3 => f32::MAX,
+                    4 => f32::MIN,
+                    _ => -0.0,
+                };
+            }
+        }
+        let a = x.as_ptr().align_offset(64);
+        for offset in [a, a + 1, a + 4] {
+            let shape = Shape::new(1, c, s);
+            fresh(|| compare_all(&x[offset..offset + c * s], shape)).unwrap();
+            compare_extremes_fresh(&x[offset..offset + c * s], shape);
+            for (r, ch, nan) in [
+                (s / 2, 40, f32::NAN),
+                (s - 1, c - 1, f32::from_bits(0xFF80_0001)),
+            ] {
+                let i = offset + r * c + ch;
+                let keep = x[i];
+                x[i] = nan;
+                fresh(|| compare_all(&x[offset..offset + c * s], shape)).unwrap();
+                compare_extremes_fresh(&x[offset..offset + c * s], shape);
+                x[i] = keep;
+            }
+        }
     }
 }
 

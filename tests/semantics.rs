@@ -171,6 +171,69 @@ fn one_value_decides_in_long_rows() {
     }
 }
 
+/// NHWC inputs of whole columns of 256 channels in the caches, where the max / min of Intel
+/// CPUs with AVX-512 reduce each column by a loop that learns of NaNs from the sticky
+/// invalid-operation flag (as in `one_value_decides_in_long_rows`): one value decides in a
+/// channel inside such a column or after the last, at rows across the map, with the input on
+/// a vector boundary and off it, each call in a thread of its own, with the flag clear and set.
+#[test]
+fn one_value_decides_in_nhwc_columns() {
+    const C: usize = 512;
+    let nan = f32::from_bits(0x7F80_0001);
+    type Check = fn(f32) -> bool;
+    let cases: [(Op, f32, f32, Check); 6] = [
+        (Op::Max, -0.0, 0.0, is_pos_zero),
+        (Op::Min, 0.0, -0.0, is_neg_zero),
+        (Op::Max, -0.0, -0.0, is_neg_zero),
+        (Op::Max, 1.0, nan, is_canonical_nan),
+        (Op::Min, 1.0, f32::NAN, is_canonical_nan),
+        (Op::Max, -5.0, 3.0, |x| x == 3.0),
+    ];
+    for n in [1, 2, 7, 49] {
+        for offset in [0, 5] {
+            let mut buf = values(11 + n as u64, offset + C * n, 0);
+            let input = &mut buf[offset..];
+            for channel in [3, 200, 300, 511] {
+                for &(op, base, odd, check) in &cases {
+                    for r in 0..n {
+                        input[r * C + channel] = base;
+                    }
+                    for pos in (0..n).step_by(n.div_ceil(8)).chain([n - 1]) {
+                        input[pos * C + channel] = odd;
+                        for p in paths() {
+                            for flag_set in [false, true] {
+                                let call = || {
+                                    if flag_set {
+                                        let inf = std::hint::black_box(f32::INFINITY);
+                                        assert!(std::hint::black_box(inf - inf).is_nan());
+                                    }
+                                    let mut out = [0.0f32; C];
+                                    let shape = Shape::new(1, C, n);
+                                    run(p, op, input, shape, Layout::Nhwc, &mut out);
+                                    out
+                                };
+                                let out = if cfg!(target_family = "wasm") {
+                                    call()
+                                } else {
+                                    std::thread::scope(|s| s.spawn(call).join().unwrap())
+                                };
+                                assert!(
+                                    check(out[channel]),
+                                    "{:?} {op:?} n = {n}, offset {offset}, channel {channel}, \
+                                     {odd:?} at row {pos} (flag set: {flag_set}): got {:#x}",
+                                    p.isa(),
+                                    out[channel].to_bits()
+                                );
+                            }
+                        }
+                        input[pos * C + channel] = base;
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn nans_are_canonical() {
     let nans = [

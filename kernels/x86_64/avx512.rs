@@ -6,7 +6,7 @@
 use core::arch::x86_64::*;
 
 use crate::Isa;
-use crate::kernels::vector::Vector;
+use crate::kernels::vector::{FLAGGED_COLUMN, Vector};
 
 entry_points!(
     Isa::Avx512,
@@ -31,9 +31,10 @@ pub(in crate::kernels) static KERNELS_COLUMNS: crate::kernels::Kernels = crate::
 
 /// The same kernels for Intel CPUs: NHWC rows of whole pages down columns, as
 /// [`KERNELS_COLUMNS`], f32 max / min streaming more short NCHW rows (`Kernels::ext_streams`)
-/// and checking long ones' NaNs by masked compares (`Kernels::ext_masked`), and the integer
-/// NHWC word tiles adding rows in pairs (`Kernels::word_pairs`; see `x86_64::for_isa`). Only
-/// the choices differ, not the code, so not the results.
+/// and checking long ones' NaNs by masked compares or the invalid-operation flag, as cached
+/// NHWC columns (`Kernels::ext_masked`), and the integer NHWC word tiles adding rows in pairs
+/// (`Kernels::word_pairs`; see `x86_64::for_isa`). Only the choices differ, not the code, so
+/// not the results.
 pub(in crate::kernels) static KERNELS_INTEL: crate::kernels::Kernels = crate::kernels::Kernels {
     isa: Isa::Avx512,
     f32_nchw: nchw,
@@ -324,6 +325,22 @@ unsafe impl Vector for __m512 {
         true
     }
     #[inline(always)]
+    unsafe fn ext_column_flagged<const MAX: bool>(
+        col: *const f32,
+        stride: usize,
+        rows: usize,
+    ) -> Option<[Self; FLAGGED_COLUMN]> {
+        // SAFETY: the caller's contract (the column readable, `rows > 0`, AVX-512F).
+        unsafe {
+            let (m, nan) = flagged_column::<MAX>(col, stride * size_of::<f32>(), rows);
+            let zero = _mm512_setzero_ps();
+            let zeros = m
+                .iter()
+                .fold(0, |z, &v| z | _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(v, zero));
+            (!nan && zeros == 0).then_some(m)
+        }
+    }
+    #[inline(always)]
     unsafe fn ext_step_pair<const MAX: bool>((m, k): Self::Ext, x: Self, y: Self) -> Self::Ext {
         (
             range::<MAX>(range::<MAX>(m, x), y),
@@ -451,6 +468,117 @@ unsafe fn flagged_rounds<const MAX: bool>(
         flagged!("vminps");
     }
     ([a, b, c, d], csr & 1 != 0)
+}
+
+/// The max (`MAX`) or min by `vmaxps` / `vminps` of each of the [`FLAGGED_COLUMN`] vectors
+/// at `col + r * stride_bytes` over the rows `r < rows` (`rows > 0`), from the identity, and
+/// whether the invalid-operation flag is set after them (a NaN operand; set before: the loop
+/// is skipped), as in [`flagged_rounds`], whose reasons apply here too.
+///
+/// # Safety
+/// AVX-512F; `col + r * stride_bytes + [0, 1024)` bytes readable for every `r < rows`,
+/// `rows > 0`.
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn flagged_column<const MAX: bool>(
+    col: *const f32,
+    stride_bytes: usize,
+    rows: usize,
+) -> ([__m512; FLAGGED_COLUMN], bool) {
+    let id = _mm512_set1_ps(if MAX {
+        f32::NEG_INFINITY
+    } else {
+        f32::INFINITY
+    });
+    let [
+        mut s0,
+        mut s1,
+        mut s2,
+        mut s3,
+        mut s4,
+        mut s5,
+        mut s6,
+        mut s7,
+    ] = [id; 8];
+    let [
+        mut s8,
+        mut s9,
+        mut s10,
+        mut s11,
+        mut s12,
+        mut s13,
+        mut s14,
+        mut s15,
+    ] = [id; 8];
+    let mut csr = 0u32;
+    macro_rules! flagged {
+        ($op:literal) => {
+            // SAFETY: reads `rows` rows of 1024 bytes, `stride_bytes` apart, from `col` (the
+            // caller's contract) and writes only `csr`; reads the status register, never
+            // writes it; changes the rflags (not preserved); no stack use.
+            unsafe {
+                core::arch::asm!(
+                    "stmxcsr dword ptr [{csr}]",
+                    "test byte ptr [{csr}], 1",
+                    "jnz 4f",
+                    "3:",
+                    concat!($op, " {s0}, {s0}, zmmword ptr [{p}]"),
+                    concat!($op, " {s1}, {s1}, zmmword ptr [{p} + 64]"),
+                    concat!($op, " {s2}, {s2}, zmmword ptr [{p} + 128]"),
+                    concat!($op, " {s3}, {s3}, zmmword ptr [{p} + 192]"),
+                    concat!($op, " {s4}, {s4}, zmmword ptr [{p} + 256]"),
+                    concat!($op, " {s5}, {s5}, zmmword ptr [{p} + 320]"),
+                    concat!($op, " {s6}, {s6}, zmmword ptr [{p} + 384]"),
+                    concat!($op, " {s7}, {s7}, zmmword ptr [{p} + 448]"),
+                    concat!($op, " {s8}, {s8}, zmmword ptr [{p} + 512]"),
+                    concat!($op, " {s9}, {s9}, zmmword ptr [{p} + 576]"),
+                    concat!($op, " {s10}, {s10}, zmmword ptr [{p} + 640]"),
+                    concat!($op, " {s11}, {s11}, zmmword ptr [{p} + 704]"),
+                    concat!($op, " {s12}, {s12}, zmmword ptr [{p} + 768]"),
+                    concat!($op, " {s13}, {s13}, zmmword ptr [{p} + 832]"),
+                    concat!($op, " {s14}, {s14}, zmmword ptr [{p} + 896]"),
+                    concat!($op, " {s15}, {s15}, zmmword ptr [{p} + 960]"),
+                    "add {p}, {stride}",
+                    "dec {n}",
+                    "jnz 3b",
+                    "stmxcsr dword ptr [{csr}]",
+                    "4:",
+                    csr = in(reg) &raw mut csr,
+                    p = inout(reg) col => _,
+                    n = inout(reg) rows => _,
+                    stride = in(reg) stride_bytes,
+                    s0 = inout(zmm_reg) s0,
+                    s1 = inout(zmm_reg) s1,
+                    s2 = inout(zmm_reg) s2,
+                    s3 = inout(zmm_reg) s3,
+                    s4 = inout(zmm_reg) s4,
+                    s5 = inout(zmm_reg) s5,
+                    s6 = inout(zmm_reg) s6,
+                    s7 = inout(zmm_reg) s7,
+                    s8 = inout(zmm_reg) s8,
+                    s9 = inout(zmm_reg) s9,
+                    s10 = inout(zmm_reg) s10,
+                    s11 = inout(zmm_reg) s11,
+                    s12 = inout(zmm_reg) s12,
+                    s13 = inout(zmm_reg) s13,
+                    s14 = inout(zmm_reg) s14,
+                    s15 = inout(zmm_reg) s15,
+                    options(nostack),
+                );
+            }
+        };
+    }
+    if MAX {
+        flagged!("vmaxps");
+    } else {
+        flagged!("vminps");
+    }
+    (
+        [
+            s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15,
+        ],
+        csr & 1 != 0,
+    )
 }
 
 /// Whether this CPU's `vmaxps` and `vminps` (EVEX, 512 bits, a memory operand: the form
