@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{LAYOUTS, OPS, Op, bits, compare_all, paths, run, scalar, values};
+use common::{LAYOUTS, OPS, Op, bits, compare_all, fresh, paths, run, scalar, values};
 use globalpool::{Isa, Layout, Pooler, Shape};
 use quickcheck::{Arbitrary, Gen, TestResult};
 
@@ -310,6 +310,27 @@ fn mid_size_nhwc_inputs_match_scalar_bitwise() {
     }
 }
 
+/// Special values without NaNs for the max / min tests, in rows of `c` values: the first 16
+/// values of a row only signed zeros, the others at 3 per mille infinities, subnormals,
+/// ±f32::MAX or `-0.0`.
+fn extreme_specials(x: &mut [f32], c: usize, seed: u64) {
+    let mut rng = common::Rng(seed);
+    for (i, v) in x.iter_mut().enumerate() {
+        if i % c < 16 {
+            *v = if rng.below(2) == 0 { 0.0 } else { -0.0 };
+        } else if rng.below(1000) < 3 {
+            *v = match rng.below(6) {
+                0 => f32::INFINITY,
+                1 => f32::NEG_INFINITY,
+                2 => f32::from_bits(rng.next_u64() as u32 & 0x807F_FFFF),
+                3 => f32::MAX,
+                4 => f32::MIN,
+                _ => -0.0,
+            };
+        }
+    }
+}
+
 /// AVX-512 max / min over rows of an even number of channel vectors up to 16 (here 32 to 256
 /// channels) past the L2 cache, on a 64-byte boundary: plain states with shared NaN checks, and
 /// a 32-row group that holds a NaN redone with the exact states. Without NaNs (signed zeros,
@@ -324,22 +345,7 @@ fn wide_nhwc_extremes_match_scalar_bitwise() {
         let mut x = values(99, c * s + 16, 0);
         let a = x.as_ptr().align_offset(64);
         let img = &mut x[a..a + c * s];
-        // Specials without NaNs: channels 0-15 only signed zeros, the others 3 per mille.
-        let mut rng = common::Rng(5);
-        for (i, v) in img.iter_mut().enumerate() {
-            if i % c < 16 {
-                *v = if rng.below(2) == 0 { 0.0 } else { -0.0 };
-            } else if rng.below(1000) < 3 {
-                *v = match rng.below(6) {
-                    0 => f32::INFINITY,
-                    1 => f32::NEG_INFINITY,
-                    2 => f32::from_bits(rng.next_u64() as u32 & 0x807F_FFFF),
-                    3 => f32::MAX,
-                    4 => f32::MIN,
-                    _ => -0.0,
-                };
-            }
-        }
+        extreme_specials(img, c, 5);
         // Channel 3 all -0.0 but one +0.0, channel 4 all +0.0 but one -0.0.
         for r in 0..s {
             img[r * c + 3] = -0.0;
@@ -363,17 +369,6 @@ fn wide_nhwc_extremes_match_scalar_bitwise() {
             img[r * c + ch] = nan;
         }
         compare_all(img, shape).unwrap();
-    }
-}
-
-/// `f` in a thread of its own (on wasm32, which has no threads and no such flag, in this one).
-/// A new thread starts with its parent's floating-point status, so a thread that never does
-/// arithmetic itself hands each of them a clear invalid-operation flag.
-fn fresh<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    if cfg!(target_family = "wasm") {
-        f()
-    } else {
-        std::thread::scope(|s| s.spawn(f).join().unwrap())
     }
 }
 
@@ -415,21 +410,7 @@ fn compare_extremes_fresh(input: &[f32], shape: Shape) {
 fn cached_nhwc_extremes_match_scalar_bitwise() {
     for (c, s) in [(256, 49), (512, 196), (300, 49), (1280, 49), (560, 7)] {
         let mut x = values((c + s) as u64, c * s + 16, 0);
-        let mut rng = common::Rng(7);
-        for (i, v) in x.iter_mut().enumerate() {
-            if i % c < 16 {
-                *v = if rng.below(2) == 0 { 0.0 } else { -0.0 };
-            } else if rng.below(1000) < 3 {
-                *v = match rng.below(6) {
-                    0 => f32::INFINITY,
-                    1 => f32::NEG_INFINITY,
-                    2 => f32::from_bits(rng.next_u64() as u32 & 0x807F_FFFF),
-                    3 => f32::MAX,
-                    4 => f32::MIN,
-                    _ => -0.0,
-                };
-            }
-        }
+        extreme_specials(&mut x, c, 7);
         let a = x.as_ptr().align_offset(64);
         for offset in [a, a + 1, a + 4] {
             let shape = Shape::new(1, c, s);

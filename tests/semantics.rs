@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{LAYOUTS, OPS, Op, paths, run, values};
+use common::{LAYOUTS, OPS, Op, paths, run, run_fresh, values};
 use globalpool::{Layout, Shape};
 use quickcheck::TestResult;
 
@@ -121,41 +121,17 @@ fn one_value_decides_at_every_position() {
 #[test]
 fn one_value_decides_in_long_rows() {
     const C: usize = 3;
-    let nan = f32::from_bits(0x7F80_0001);
-    type Check = fn(f32) -> bool;
-    let cases: [(Op, f32, f32, Check); 6] = [
-        (Op::Max, -0.0, 0.0, is_pos_zero),
-        (Op::Min, 0.0, -0.0, is_neg_zero),
-        (Op::Max, -0.0, -0.0, is_neg_zero),
-        (Op::Max, 1.0, nan, is_canonical_nan),
-        (Op::Min, 1.0, f32::NAN, is_canonical_nan),
-        (Op::Max, -5.0, 3.0, |x| x == 3.0),
-    ];
     for n in [1024, 2000, 4096, 4160, 8300, 70_000] {
         let positions: Vec<usize> = (0..n).step_by(n / 12).chain([n - 1]).collect();
         let mut input = values(3 + n as u64, C * n, 0);
-        for &(op, base, odd, check) in &cases {
+        for &(op, base, odd, check) in &FLAGGED_CASES {
             input[n..2 * n].fill(base);
             for &pos in &positions {
                 input[n + pos] = odd;
                 for p in paths() {
                     for flag_set in [false, true] {
-                        let call = || {
-                            if flag_set {
-                                // inf - inf: an invalid operation, which sets the flag.
-                                let inf = std::hint::black_box(f32::INFINITY);
-                                assert!(std::hint::black_box(inf - inf).is_nan());
-                            }
-                            let mut out = [0.0f32; C];
-                            run(p, op, &input, Shape::new(1, C, n), Layout::Nchw, &mut out);
-                            out
-                        };
-                        // (wasm32-wasip1 has no threads, and no such flag to start clear.)
-                        let out = if cfg!(target_family = "wasm") {
-                            call()
-                        } else {
-                            std::thread::scope(|s| s.spawn(call).join().unwrap())
-                        };
+                        let shape = Shape::new(1, C, n);
+                        let out = run_fresh(p, op, &input, shape, Layout::Nchw, flag_set);
                         assert!(
                             check(out[1]),
                             "{:?} {op:?} n = {n}, {odd:?} at {pos} (flag set: {flag_set}): \
@@ -178,57 +154,60 @@ fn one_value_decides_in_long_rows() {
 /// a vector boundary and off it, each call in a thread of its own, with the flag clear and set.
 #[test]
 fn one_value_decides_in_nhwc_columns() {
-    const C: usize = 512;
-    let nan = f32::from_bits(0x7F80_0001);
-    type Check = fn(f32) -> bool;
-    let cases: [(Op, f32, f32, Check); 6] = [
-        (Op::Max, -0.0, 0.0, is_pos_zero),
-        (Op::Min, 0.0, -0.0, is_neg_zero),
-        (Op::Max, -0.0, -0.0, is_neg_zero),
-        (Op::Max, 1.0, nan, is_canonical_nan),
-        (Op::Min, 1.0, f32::NAN, is_canonical_nan),
-        (Op::Max, -5.0, 3.0, |x| x == 3.0),
-    ];
-    for n in [1, 2, 7, 49] {
-        for offset in [0, 5] {
-            let mut buf = values(11 + n as u64, offset + C * n, 0);
-            let input = &mut buf[offset..];
-            for channel in [3, 200, 300, 511] {
-                for &(op, base, odd, check) in &cases {
-                    for r in 0..n {
-                        input[r * C + channel] = base;
-                    }
-                    for pos in (0..n).step_by(n.div_ceil(8)).chain([n - 1]) {
-                        input[pos * C + channel] = odd;
-                        for p in paths() {
-                            for flag_set in [false, true] {
-                                let call = || {
-                                    if flag_set {
-                                        let inf = std::hint::black_box(f32::INFINITY);
-                                        assert!(std::hint::black_box(inf - inf).is_nan());
-                                    }
-                                    let mut out = [0.0f32; C];
-                                    let shape = Shape::new(1, C, n);
-                                    run(p, op, input, shape, Layout::Nhwc, &mut out);
-                                    out
-                                };
-                                let out = if cfg!(target_family = "wasm") {
-                                    call()
-                                } else {
-                                    std::thread::scope(|s| s.spawn(call).join().unwrap())
-                                };
-                                assert!(
-                                    check(out[channel]),
-                                    "{:?} {op:?} n = {n}, offset {offset}, channel {channel}, \
-                                     {odd:?} at row {pos} (flag set: {flag_set}): got {:#x}",
-                                    p.isa(),
-                                    out[channel].to_bits()
-                                );
-                            }
-                        }
-                        input[pos * C + channel] = base;
+    let shapes: [(usize, &[usize], &[usize]); 1] = [(512, &[1, 2, 7, 49], &[3, 200, 300, 511])];
+    for (c, ns, channels) in shapes {
+        for &n in ns {
+            for offset in [0, 5] {
+                one_value_nhwc(c, n, offset, channels);
+            }
+        }
+    }
+}
+
+/// One case of the tests of the loops that learn of NaNs from the invalid-operation flag: the
+/// op, the value of every row, the value that decides, and the check of the result.
+type OneValue = (Op, f32, f32, fn(f32) -> bool);
+
+/// The cases of those tests: a `+0.0` among `-0.0`s and the reverse, `-0.0` alone, a
+/// signalling and a quiet NaN, and a value that is simply the largest.
+const FLAGGED_CASES: [OneValue; 6] = [
+    (Op::Max, -0.0, 0.0, is_pos_zero),
+    (Op::Min, 0.0, -0.0, is_neg_zero),
+    (Op::Max, -0.0, -0.0, is_neg_zero),
+    (Op::Max, 1.0, f32::from_bits(0x7F80_0001), is_canonical_nan),
+    (Op::Min, 1.0, f32::NAN, is_canonical_nan),
+    (Op::Max, -5.0, 3.0, is_three),
+];
+
+fn is_three(x: f32) -> bool {
+    x == 3.0
+}
+
+/// One shape of `one_value_decides_in_nhwc_columns`.
+fn one_value_nhwc(c: usize, n: usize, offset: usize, channels: &[usize]) {
+    let mut buf = values(11 + n as u64, offset + c * n, 0);
+    let input = &mut buf[offset..];
+    for &channel in channels {
+        for &(op, base, odd, check) in &FLAGGED_CASES {
+            for r in 0..n {
+                input[r * c + channel] = base;
+            }
+            for pos in (0..n).step_by(n.div_ceil(8)).chain([n - 1]) {
+                input[pos * c + channel] = odd;
+                for p in paths() {
+                    for flag_set in [false, true] {
+                        let shape = Shape::new(1, c, n);
+                        let out = run_fresh(p, op, input, shape, Layout::Nhwc, flag_set);
+                        assert!(
+                            check(out[channel]),
+                            "{:?} {op:?} n = {n}, offset {offset}, channel {channel}, \
+                             {odd:?} at row {pos} (flag set: {flag_set}): got {:#x}",
+                            p.isa(),
+                            out[channel].to_bits()
+                        );
                     }
                 }
+                input[pos * c + channel] = base;
             }
         }
     }

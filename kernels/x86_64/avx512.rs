@@ -311,15 +311,13 @@ unsafe impl Vector for __m512 {
         }
         // SAFETY: the caller's contract (the rounds readable, AVX-512F).
         unsafe {
-            let (m, nan) = flagged_rounds::<MAX>([a.0, b.0, c.0, d.0], p, rounds);
-            let zero = _mm512_setzero_ps();
-            let zeros = m
-                .iter()
-                .fold(0, |z, &v| z | _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(v, zero));
-            if nan || zeros != 0 {
+            let mut init = [a.0; FLAGGED_COLUMN];
+            (init[1], init[2], init[3]) = (b.0, c.0, d.0);
+            let (m, nan) = flagged_column::<MAX>(init, p, 256, rounds, 4);
+            if nan || any_zero(&m[..4]) {
                 return false;
             }
-            let [ma, mb, mc, md] = m;
+            let [ma, mb, mc, md, ..] = m;
             (a.0, b.0, c.0, d.0) = (ma, mb, mc, md);
         }
         true
@@ -332,12 +330,19 @@ unsafe impl Vector for __m512 {
     ) -> Option<[Self; FLAGGED_COLUMN]> {
         // SAFETY: the caller's contract (the column readable, `rows > 0`, AVX-512F).
         unsafe {
-            let (m, nan) = flagged_column::<MAX>(col, stride * size_of::<f32>(), rows);
-            let zero = _mm512_setzero_ps();
-            let zeros = m
-                .iter()
-                .fold(0, |z, &v| z | _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(v, zero));
-            (!nan && zeros == 0).then_some(m)
+            let id = _mm512_set1_ps(if MAX {
+                f32::NEG_INFINITY
+            } else {
+                f32::INFINITY
+            });
+            let (m, nan) = flagged_column::<MAX>(
+                [id; FLAGGED_COLUMN],
+                col,
+                stride * size_of::<f32>(),
+                rows,
+                FLAGGED_COLUMN,
+            );
+            (!nan && !any_zero(&m)).then_some(m)
         }
     }
     #[inline(always)]
@@ -408,113 +413,52 @@ unsafe impl Vector for __m512 {
     }
 }
 
-/// `rounds > 0` rounds of four vectors from `p` into `m` by `vmaxps` (`MAX`) or `vminps`, and
-/// whether the status register's invalid-operation flag is set after them: `vmaxps` / `vminps`
-/// report an invalid operation for any NaN operand, quiet or signalling (Intel SDM vol. 1,
-/// 11.5.2.1 and table 11-1; `VRANGEPS`, the steps' instruction, reports none for a quiet NaN,
-/// nor does the ordered compare). The flag is sticky: if it is already set (by earlier code
-/// of the program) the loop is skipped and `true` returned, as this code never writes the
-/// register (clearing the program's flag would hide its earlier invalid operation; clearing
-/// and restoring it cost about 25 ns a row here, a tenth of a 32 KiB row). One `asm!` block
-/// holds the reads and the loop, as Rust requires of code that checks what floating-point
-/// operations report (its compiler may otherwise move them).
-///
-/// # Safety
-/// AVX-512F; `p..p + 64 * rounds` readable, `rounds > 0`.
+/// Whether a lane of `v` is `±0`, whose sign `vmaxps` / `vminps` do not order (any other value
+/// has one encoding, so it is the same whichever operand it came from).
 #[target_feature(enable = "avx512f")]
 #[inline]
-unsafe fn flagged_rounds<const MAX: bool>(
-    m: [__m512; 4],
-    p: *const f32,
-    rounds: usize,
-) -> ([__m512; 4], bool) {
-    let [mut a, mut b, mut c, mut d] = m;
-    let mut csr = 0u32;
-    macro_rules! flagged {
-        ($op:literal) => {
-            // SAFETY: reads `rounds` rounds of 256 bytes from `p` (the caller's contract) and
-            // writes only `csr`; reads the status register, never writes it; changes the
-            // rflags (not preserved); no stack use.
-            unsafe {
-                core::arch::asm!(
-                    "stmxcsr dword ptr [{csr}]",
-                    "test byte ptr [{csr}], 1",
-                    "jnz 4f",
-                    "3:",
-                    concat!($op, " {a}, {a}, zmmword ptr [{p}]"),
-                    concat!($op, " {b}, {b}, zmmword ptr [{p} + 64]"),
-                    concat!($op, " {c}, {c}, zmmword ptr [{p} + 128]"),
-                    concat!($op, " {d}, {d}, zmmword ptr [{p} + 192]"),
-                    "add {p}, 256",
-                    "dec {n}",
-                    "jnz 3b",
-                    "stmxcsr dword ptr [{csr}]",
-                    "4:",
-                    csr = in(reg) &raw mut csr,
-                    p = inout(reg) p => _,
-                    n = inout(reg) rounds => _,
-                    a = inout(zmm_reg) a,
-                    b = inout(zmm_reg) b,
-                    c = inout(zmm_reg) c,
-                    d = inout(zmm_reg) d,
-                    options(nostack),
-                );
-            }
-        };
+fn any_zero(v: &[__m512]) -> bool {
+    let zero = _mm512_setzero_ps();
+    let mut z = 0;
+    for &x in v {
+        z |= _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(x, zero);
     }
-    if MAX {
-        flagged!("vmaxps");
-    } else {
-        flagged!("vminps");
-    }
-    ([a, b, c, d], csr & 1 != 0)
+    z != 0
 }
 
-/// The max (`MAX`) or min by `vmaxps` / `vminps` of each of the [`FLAGGED_COLUMN`] vectors
-/// at `col + r * stride_bytes` over the rows `r < rows` (`rows > 0`), from the identity, and
-/// whether the invalid-operation flag is set after them (a NaN operand; set before: the loop
-/// is skipped), as in [`flagged_rounds`], whose reasons apply here too.
+/// The states `init` stepped by `vmaxps` (`MAX`) or `vminps` with the first `width` vectors (4
+/// or 16; [`FLAGGED_COLUMN`] for any other value) at `col + r * stride_bytes` for the
+/// rows `r < rows` (`rows > 0`; the other states are returned as given), and whether the
+/// status register's invalid-operation flag is set after them: `vmaxps` / `vminps` report an
+/// invalid operation for any NaN operand, quiet or signalling (Intel SDM vol. 1, 11.5.2.1 and
+/// table 11-1; `VRANGEPS`, the steps' instruction, reports none for a quiet NaN, nor does the
+/// ordered compare). The flag is sticky: if it is already set (by earlier code of the program)
+/// the loop is skipped and `true` returned, as this code never writes the register (clearing
+/// the program's flag would hide its earlier invalid operation; clearing and restoring it cost
+/// about 25 ns a row of 32 KiB here, a tenth of the row). One `asm!` block holds the reads and
+/// the loop, as Rust requires of code that checks what floating-point operations report (its
+/// compiler may otherwise move them).
 ///
 /// # Safety
-/// AVX-512F; `col + r * stride_bytes + [0, 1024)` bytes readable for every `r < rows`,
+/// AVX-512F; `col + r * stride_bytes + [0, 64 * width)` bytes readable for every `r < rows`,
 /// `rows > 0`.
 #[target_feature(enable = "avx512f")]
 #[inline]
 unsafe fn flagged_column<const MAX: bool>(
+    init: [__m512; FLAGGED_COLUMN],
     col: *const f32,
     stride_bytes: usize,
     rows: usize,
+    width: usize,
 ) -> ([__m512; FLAGGED_COLUMN], bool) {
-    let id = _mm512_set1_ps(if MAX {
-        f32::NEG_INFINITY
-    } else {
-        f32::INFINITY
-    });
-    let [
-        mut s0,
-        mut s1,
-        mut s2,
-        mut s3,
-        mut s4,
-        mut s5,
-        mut s6,
-        mut s7,
-    ] = [id; 8];
-    let [
-        mut s8,
-        mut s9,
-        mut s10,
-        mut s11,
-        mut s12,
-        mut s13,
-        mut s14,
-        mut s15,
-    ] = [id; 8];
+    let mut s = init;
     let mut csr = 0u32;
+    // The loop for the states named, each with its vector's byte offset in a row.
     macro_rules! flagged {
-        ($op:literal) => {
-            // SAFETY: reads `rows` rows of 1024 bytes, `stride_bytes` apart, from `col` (the
-            // caller's contract) and writes only `csr`; reads the status register, never
+        ($op:literal, $($s:ident $off:literal)*) => {{
+            let [$($s,)* ..] = &mut s;
+            // SAFETY: reads `rows` rows of `64 * width` bytes, `stride_bytes` apart, from `col`
+            // (the caller's contract) and writes only `csr`; reads the status register, never
             // writes it; changes the rflags (not preserved); no stack use.
             unsafe {
                 core::arch::asm!(
@@ -522,22 +466,10 @@ unsafe fn flagged_column<const MAX: bool>(
                     "test byte ptr [{csr}], 1",
                     "jnz 4f",
                     "3:",
-                    concat!($op, " {s0}, {s0}, zmmword ptr [{p}]"),
-                    concat!($op, " {s1}, {s1}, zmmword ptr [{p} + 64]"),
-                    concat!($op, " {s2}, {s2}, zmmword ptr [{p} + 128]"),
-                    concat!($op, " {s3}, {s3}, zmmword ptr [{p} + 192]"),
-                    concat!($op, " {s4}, {s4}, zmmword ptr [{p} + 256]"),
-                    concat!($op, " {s5}, {s5}, zmmword ptr [{p} + 320]"),
-                    concat!($op, " {s6}, {s6}, zmmword ptr [{p} + 384]"),
-                    concat!($op, " {s7}, {s7}, zmmword ptr [{p} + 448]"),
-                    concat!($op, " {s8}, {s8}, zmmword ptr [{p} + 512]"),
-                    concat!($op, " {s9}, {s9}, zmmword ptr [{p} + 576]"),
-                    concat!($op, " {s10}, {s10}, zmmword ptr [{p} + 640]"),
-                    concat!($op, " {s11}, {s11}, zmmword ptr [{p} + 704]"),
-                    concat!($op, " {s12}, {s12}, zmmword ptr [{p} + 768]"),
-                    concat!($op, " {s13}, {s13}, zmmword ptr [{p} + 832]"),
-                    concat!($op, " {s14}, {s14}, zmmword ptr [{p} + 896]"),
-                    concat!($op, " {s15}, {s15}, zmmword ptr [{p} + 960]"),
+                    $(concat!(
+                        $op, " {", stringify!($s), "}, {", stringify!($s),
+                        "}, zmmword ptr [{p} + ", stringify!($off), "]"
+                    ),)*
                     "add {p}, {stride}",
                     "dec {n}",
                     "jnz 3b",
@@ -547,51 +479,39 @@ unsafe fn flagged_column<const MAX: bool>(
                     p = inout(reg) col => _,
                     n = inout(reg) rows => _,
                     stride = in(reg) stride_bytes,
-                    s0 = inout(zmm_reg) s0,
-                    s1 = inout(zmm_reg) s1,
-                    s2 = inout(zmm_reg) s2,
-                    s3 = inout(zmm_reg) s3,
-                    s4 = inout(zmm_reg) s4,
-                    s5 = inout(zmm_reg) s5,
-                    s6 = inout(zmm_reg) s6,
-                    s7 = inout(zmm_reg) s7,
-                    s8 = inout(zmm_reg) s8,
-                    s9 = inout(zmm_reg) s9,
-                    s10 = inout(zmm_reg) s10,
-                    s11 = inout(zmm_reg) s11,
-                    s12 = inout(zmm_reg) s12,
-                    s13 = inout(zmm_reg) s13,
-                    s14 = inout(zmm_reg) s14,
-                    s15 = inout(zmm_reg) s15,
+                    $($s = inout(zmm_reg) *$s,)*
                     options(nostack),
                 );
+            }
+        }};
+    }
+    macro_rules! widths {
+        ($op:literal) => {
+            match width {
+                4 => flagged!($op, s0 0 s1 64 s2 128 s3 192),
+                _ => flagged!($op, s0 0 s1 64 s2 128 s3 192 s4 256 s5 320 s6 384 s7 448 s8 512 s9 576 s10 640 s11 704 s12 768 s13 832 s14 896 s15 960),
             }
         };
     }
     if MAX {
-        flagged!("vmaxps");
+        widths!("vmaxps");
     } else {
-        flagged!("vminps");
+        widths!("vminps");
     }
-    (
-        [
-            s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15,
-        ],
-        csr & 1 != 0,
-    )
+    (s, csr & 1 != 0)
 }
 
 /// Whether this CPU's `vmaxps` and `vminps` (EVEX, 512 bits, a memory operand: the form
-/// [`flagged_rounds`] runs) report a quiet NaN operand in the status register's
+/// [`flagged_column`] runs) report a quiet NaN operand in the status register's
 /// invalid-operation flag, as the Intel SDM says they do: checked once when the CPU is probed,
-/// so that a CPU (or an emulator) that does not never runs [`flagged_rounds`]. (Under the Bochs
+/// so that a CPU (or an emulator) that does not never runs [`flagged_column`]. (Under the Bochs
 /// emulator of the emulated AVX-512 test no NaN showed in the flag, and without this check its
 /// max / min of long rows missed NaNs.) The register is left as found: the flag is cleared
 /// before each instruction and the register as read first is written back at the end (status
 /// flags only; the control bits are never changed). Nothing is written, and `false` returned,
 /// unless the register as read has invalid operations masked, as Rust requires: the Bochs
 /// emulator's `stmxcsr` seems to store a zero (its `ldmxcsr` of that value then unmasked them
-/// and the `vmaxps` here trapped), which is also why [`flagged_rounds`] saw no NaN there.
+/// and the `vmaxps` here trapped), which is also why [`flagged_column`] saw no NaN there.
 ///
 /// # Safety
 /// AVX-512F.

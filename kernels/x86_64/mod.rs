@@ -97,7 +97,7 @@ pub(super) fn for_isa(isa: Isa) -> Option<&'static Kernels> {
         // compares masked by the states' masks (`Kernels::ext_masked`, see
         // `Vector::ext_step2_masked`), and the integer NHWC word tiles add rows in pairs
         // (`Kernels::word_pairs`, see `int::word_sums`).
-        // (`KERNELS_INTEL` runs `avx512::flagged_rounds`: only where the CPU reports the NaN
+        // (`KERNELS_INTEL` runs `avx512::flagged_column`: only where the CPU reports the NaN
         // operands of `vmaxps` / `vminps` as it should, `NAN_FLAGS`; other Intel CPUs, for
         // example an emulated one, take the columns' table.)
         Isa::Avx512 if f & AVX512 != 0 && f & INTEL != 0 && f & NAN_FLAGS != 0 => {

@@ -144,3 +144,36 @@ pub fn qc(default: u64) -> quickcheck::QuickCheck {
         .unwrap_or(default);
     quickcheck::QuickCheck::new().tests(n).max_tests(n * 10)
 }
+
+/// `f` in a thread of its own (on wasm32, which has no threads and no such flag, in this one).
+/// A new thread starts with its parent's floating-point status, so a thread that never does
+/// arithmetic itself hands each of them a clear invalid-operation flag (the flag the max / min
+/// of Intel CPUs with AVX-512 learn of NaNs from; set, it makes them skip those loops).
+pub fn fresh<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if cfg!(target_family = "wasm") {
+        f()
+    } else {
+        std::thread::scope(|s| s.spawn(f).join().unwrap())
+    }
+}
+
+/// `op` of `input` on `p` in a thread of its own (`fresh`), after an invalid operation
+/// (`inf - inf`, which sets the flag) when `flag_set`.
+pub fn run_fresh(
+    p: Pooler,
+    op: Op,
+    input: &[f32],
+    shape: Shape,
+    layout: Layout,
+    flag_set: bool,
+) -> Vec<f32> {
+    fresh(|| {
+        if flag_set {
+            let (a, b) = std::hint::black_box((f32::INFINITY, f32::INFINITY));
+            assert!(std::hint::black_box(a - b).is_nan());
+        }
+        let mut out = vec![0.0f32; shape.output_len().unwrap()];
+        run(p, op, input, shape, layout, &mut out);
+        out
+    })
+}
