@@ -22,6 +22,9 @@ const MAX_ACC: usize = NCHW_PARTIALS / 4;
 /// register before and after its loop. (From 16 rounds, against 64, NCHW `max` / `min` of rows
 /// of 1024 to 3136 values 1.08-1.1x faster; from 4, rows of 300 to 1000 0.99-1.05x.)
 const FLAGGED_ROUNDS: usize = 16;
+/// Runs of [`Vector::ext_column_flagged`] from which the flat NHWC max / min take it (see
+/// `flat_block`).
+const FLAGGED_RUNS: usize = 8;
 /// The most channel vectors of any path's NHWC tile.
 const MAX_TILE: usize = 32;
 /// NHWC inputs larger than this (bytes) are read one row per group on the paths that group rows
@@ -142,8 +145,9 @@ pub(crate) trait Reduce {
         col: *const f32,
         stride: usize,
         rows: usize,
+        width: usize,
     ) -> Option<[V; FLAGGED_COLUMN]> {
-        let _ = (col, stride, rows);
+        let _ = (col, stride, rows, width);
         None
     }
     /// `x`, then `y` into `a`.
@@ -328,9 +332,10 @@ impl<const MAX: bool> Reduce for Ext<MAX> {
         col: *const f32,
         stride: usize,
         rows: usize,
+        width: usize,
     ) -> Option<[V; FLAGGED_COLUMN]> {
         // SAFETY: see above the `Add` impl.
-        unsafe { V::ext_column_flagged::<MAX>(col, stride, rows) }
+        unsafe { V::ext_column_flagged::<MAX>(col, stride, rows, width) }
     }
     #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn step_pair<V: Vector>(a: V::Ext, x: V, y: V) -> V::Ext {
@@ -1842,10 +1847,10 @@ unsafe fn nhwc_op<V: Vector, R: Reduce>(
             if channels < NHWC_FLAT_BELOW {
                 // Odd part of `channels`: the period is 16 * g values.
                 match channels >> channels.trailing_zeros() {
-                    1 => nhwc_flat::<V, R, 1>(img, channels, rows, out, avg),
-                    3 => nhwc_flat::<V, R, 3>(img, channels, rows, out, avg),
-                    5 => nhwc_flat::<V, R, 5>(img, channels, rows, out, avg),
-                    _ => nhwc_flat::<V, R, 7>(img, channels, rows, out, avg),
+                    1 => nhwc_flat::<V, R, 1>(img, channels, rows, out, avg, dims.ext_masked),
+                    3 => nhwc_flat::<V, R, 3>(img, channels, rows, out, avg, dims.ext_masked),
+                    5 => nhwc_flat::<V, R, 5>(img, channels, rows, out, avg, dims.ext_masked),
+                    _ => nhwc_flat::<V, R, 7>(img, channels, rows, out, avg, dims.ext_masked),
                 }
                 continue;
             }
@@ -1943,7 +1948,8 @@ unsafe fn nhwc_columns<V: Vector, R: Reduce>(
             // reports a NaN or a zero.
             let w = FLAGGED_COLUMN * V::LANES;
             while channels - c >= w {
-                if let Some(m) = R::column_flagged::<V>(img.add(c), channels, rows) {
+                if let Some(m) = R::column_flagged::<V>(img.add(c), channels, rows, FLAGGED_COLUMN)
+                {
                     for (t, v) in m.iter().enumerate() {
                         v.store(out.add(c + t * V::LANES));
                     }
@@ -2859,6 +2865,7 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
     rows: usize,
     out: *mut f32,
     avg: bool,
+    flagged: bool,
 ) {
     let lanes = V::LANES;
     // Max / min, whose order is free, need only a period that is a multiple of both the
@@ -2907,7 +2914,7 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
             } else {
                 0
             };
-            flat_block::<V, R>(q, n, h, period, nv, copies, buf.as_mut_ptr());
+            flat_block::<V, R>(q, n, h, period, nv, copies, buf.as_mut_ptr(), flagged);
             // Fold the row partials by halves: slot f with slot f + period / 2, ... Slot `f`
             // sits at `(f - h) % period`; the pairs of every level are antipodal on their ring
             // (`k` and `k + len / 2`), which the rotation maps to the same pairs (as in
@@ -2957,6 +2964,7 @@ unsafe fn nhwc_flat<V: Vector, R: Reduce, const G: usize>(
 /// `q..q + n` readable; `h < LANES`, `h <= n`; `vals..vals + nv * LANES` writable;
 /// `nv * copies <= MAX_PERIOD / 4`.
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+#[allow(clippy::too_many_arguments)]
 unsafe fn flat_block<V: Vector, R: Reduce>(
     q: *const f32,
     n: usize,
@@ -2965,6 +2973,7 @@ unsafe fn flat_block<V: Vector, R: Reduce>(
     nv: usize,
     copies: usize,
     vals: *mut f32,
+    flagged: bool,
 ) {
     let lanes = V::LANES;
     let (span, states) = (period * copies, nv * copies);
@@ -2980,7 +2989,26 @@ unsafe fn flat_block<V: Vector, R: Reduce>(
             *a = R::step(*a, V::load_end(q, h, R::IDENTITY));
             q = q.add(h);
         }
-        let m = n - h;
+        let mut m = n - h;
+        // Max / min on the paths of `Kernels::ext_masked` with a flagged loop: whole runs of
+        // `width` vectors (whole periods: 16, 15 or 14 vectors) by it, its states into the
+        // period's (state `j` holds the slots of vector `j % nv`); when it reports a NaN or a
+        // zero, the values go through the loops below instead.
+        if flagged && const { V::EXT_FLAGGED } && !R::SUM && nv <= FLAGGED_COLUMN {
+            let width = FLAGGED_COLUMN / nv * nv;
+            let runs = m / (width * lanes);
+            if runs >= FLAGGED_RUNS
+                && let Some(v) = R::column_flagged::<V>(q, width * lanes, runs, width)
+            {
+                for (j, &x) in v.iter().enumerate().take(width) {
+                    if let Some(a) = acc.get_mut(j % nv) {
+                        *a = R::step(*a, x);
+                    }
+                }
+                q = q.add(runs * width * lanes);
+                m -= runs * width * lanes;
+            }
+        }
         for _ in 0..m / span {
             if copies > 1 && V::EXT_PAIRS {
                 // Vectors `j` and `j + states / 2`, half a span apart, hold the same

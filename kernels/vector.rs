@@ -328,7 +328,8 @@ pub(crate) unsafe trait Vector: Copy {
         let _ = (states, p, rounds);
         false
     }
-    /// The max / min of a column of [`FLAGGED_COLUMN`] channel vectors over `rows` rows of an
+    /// The max / min of a column of `width` channel vectors (14, 15 or 16, [`FLAGGED_COLUMN`]
+    /// for any other value; the states after them are the identity) over `rows` rows of an
     /// NHWC image (vector `k` of row `r` at `col + r * stride + k * LANES`), stepped as
     /// [`Vector::ext_rounds_flagged`] steps its rounds: by the CPU's plain max / min, NaN
     /// operands reported in the floating-point status. `Some` only when the values are then
@@ -337,15 +338,16 @@ pub(crate) unsafe trait Vector: Copy {
     /// [`Vector::EXT_FLAGGED`] is; the default returns `None`.
     ///
     /// # Safety
-    /// `col + r * stride + [0, FLAGGED_COLUMN * LANES)` readable for every `r < rows`,
-    /// `rows > 0`; the path's CPU features.
+    /// `col + r * stride + [0, width * LANES)` readable for every `r < rows`, `rows > 0`; the
+    /// path's CPU features.
     #[inline(always)]
     unsafe fn ext_column_flagged<const MAX: bool>(
         col: *const f32,
         stride: usize,
         rows: usize,
+        width: usize,
     ) -> Option<[Self; FLAGGED_COLUMN]> {
-        let _ = (col, stride, rows);
+        let _ = (col, stride, rows, width);
         None
     }
     /// Two vectors of the same lanes into one state.

@@ -310,13 +310,13 @@ fn mid_size_nhwc_inputs_match_scalar_bitwise() {
     }
 }
 
-/// Special values without NaNs for the max / min tests, in rows of `c` values: the first 16
-/// values of a row only signed zeros, the others at 3 per mille infinities, subnormals,
+/// Special values without NaNs for the max / min tests, in rows of `c` values: the first
+/// `zeros` values of a row only signed zeros, the others at 3 per mille infinities, subnormals,
 /// ±f32::MAX or `-0.0`.
-fn extreme_specials(x: &mut [f32], c: usize, seed: u64) {
+fn extreme_specials(x: &mut [f32], c: usize, zeros: usize, seed: u64) {
     let mut rng = common::Rng(seed);
     for (i, v) in x.iter_mut().enumerate() {
-        if i % c < 16 {
+        if i % c < zeros {
             *v = if rng.below(2) == 0 { 0.0 } else { -0.0 };
         } else if rng.below(1000) < 3 {
             *v = match rng.below(6) {
@@ -345,7 +345,7 @@ fn wide_nhwc_extremes_match_scalar_bitwise() {
         let mut x = values(99, c * s + 16, 0);
         let a = x.as_ptr().align_offset(64);
         let img = &mut x[a..a + c * s];
-        extreme_specials(img, c, 5);
+        extreme_specials(img, c, 16, 5);
         // Channel 3 all -0.0 but one +0.0, channel 4 all +0.0 but one -0.0.
         for r in 0..s {
             img[r * c + 3] = -0.0;
@@ -405,19 +405,32 @@ fn compare_extremes_fresh(input: &[f32], shape: Shape) {
 /// Intel CPUs reduce by the plain `vmaxps` / `vminps` and redo by the exact steps when a NaN or
 /// a zero comes out: signed zeros (channels 0-15 only zeros, so that column is redone),
 /// infinities, subnormals and ±f32::MAX, then a quiet or a signalling NaN, on and off a vector
-/// boundary, with channels after the last whole column (see `compare_extremes_fresh`).
+/// boundary, with channels after the last whole column (see `compare_extremes_fresh`); then
+/// images of fewer than eight channels, which take the same loop over one flat run of values.
 #[test]
 fn cached_nhwc_extremes_match_scalar_bitwise() {
-    for (c, s) in [(256, 49), (512, 196), (300, 49), (1280, 49), (560, 7)] {
+    for (c, s) in [
+        (256, 49),
+        (512, 196),
+        (300, 49),
+        (1280, 49),
+        (560, 7),
+        (1, 50_176),
+        (3, 3136),
+        (4, 12_544),
+        (7, 2000),
+    ] {
         let mut x = values((c + s) as u64, c * s + 16, 0);
-        extreme_specials(&mut x, c, 7);
+        // Flat images get no column of zeros (their whole run would be redone).
+        let zeros = if c >= 16 { 16 } else { 0 };
+        extreme_specials(&mut x, c, zeros, 7);
         let a = x.as_ptr().align_offset(64);
         for offset in [a, a + 1, a + 4] {
             let shape = Shape::new(1, c, s);
             fresh(|| compare_all(&x[offset..offset + c * s], shape)).unwrap();
             compare_extremes_fresh(&x[offset..offset + c * s], shape);
             for (r, ch, nan) in [
-                (s / 2, 40, f32::NAN),
+                (s / 2, 40 % c, f32::NAN),
                 (s - 1, c - 1, f32::from_bits(0xFF80_0001)),
             ] {
                 let i = offset + r * c + ch;

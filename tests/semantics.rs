@@ -154,7 +154,15 @@ fn one_value_decides_in_long_rows() {
 /// a vector boundary and off it, each call in a thread of its own, with the flag clear and set.
 #[test]
 fn one_value_decides_in_nhwc_columns() {
-    let shapes: [(usize, &[usize], &[usize]); 1] = [(512, &[1, 2, 7, 49], &[3, 200, 300, 511])];
+    // Columns of 256 channels; then images of fewer than eight channels, read as one flat
+    // run (`n` rows of them) by the same loop.
+    let shapes: [(usize, &[usize], &[usize]); 5] = [
+        (512, &[1, 2, 7, 49], &[3, 200, 300, 511]),
+        (1, &[4000, 5000], &[0]),
+        (3, &[2000, 3001], &[0, 2]),
+        (5, &[1000], &[1, 4]),
+        (7, &[1000], &[3, 6]),
+    ];
     for (c, ns, channels) in shapes {
         for &n in ns {
             for offset in [0, 5] {

@@ -327,6 +327,7 @@ unsafe impl Vector for __m512 {
         col: *const f32,
         stride: usize,
         rows: usize,
+        width: usize,
     ) -> Option<[Self; FLAGGED_COLUMN]> {
         // SAFETY: the caller's contract (the column readable, `rows > 0`, AVX-512F).
         unsafe {
@@ -340,7 +341,7 @@ unsafe impl Vector for __m512 {
                 col,
                 stride * size_of::<f32>(),
                 rows,
-                FLAGGED_COLUMN,
+                width,
             );
             (!nan && !any_zero(&m)).then_some(m)
         }
@@ -426,8 +427,8 @@ fn any_zero(v: &[__m512]) -> bool {
     z != 0
 }
 
-/// The states `init` stepped by `vmaxps` (`MAX`) or `vminps` with the first `width` vectors (4
-/// or 16; [`FLAGGED_COLUMN`] for any other value) at `col + r * stride_bytes` for the
+/// The states `init` stepped by `vmaxps` (`MAX`) or `vminps` with the first `width` vectors (4,
+/// 14, 15 or 16; [`FLAGGED_COLUMN`] for any other value) at `col + r * stride_bytes` for the
 /// rows `r < rows` (`rows > 0`; the other states are returned as given), and whether the
 /// status register's invalid-operation flag is set after them: `vmaxps` / `vminps` report an
 /// invalid operation for any NaN operand, quiet or signalling (Intel SDM vol. 1, 11.5.2.1 and
@@ -489,6 +490,8 @@ unsafe fn flagged_column<const MAX: bool>(
         ($op:literal) => {
             match width {
                 4 => flagged!($op, s0 0 s1 64 s2 128 s3 192),
+                14 => flagged!($op, s0 0 s1 64 s2 128 s3 192 s4 256 s5 320 s6 384 s7 448 s8 512 s9 576 s10 640 s11 704 s12 768 s13 832),
+                15 => flagged!($op, s0 0 s1 64 s2 128 s3 192 s4 256 s5 320 s6 384 s7 448 s8 512 s9 576 s10 640 s11 704 s12 768 s13 832 s14 896),
                 _ => flagged!($op, s0 0 s1 64 s2 128 s3 192 s4 256 s5 320 s6 384 s7 448 s8 512 s9 576 s10 640 s11 704 s12 768 s13 832 s14 896 s15 960),
             }
         };
