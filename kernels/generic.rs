@@ -150,6 +150,15 @@ pub(crate) trait Reduce {
         let _ = (col, stride, rows, width);
         None
     }
+    /// [`Vector::ext_plain_flagged`] for max / min (`a`, untouched, for the sum: never called).
+    ///
+    /// # Safety
+    /// As for every [`Vector`] method.
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    unsafe fn plain_flagged<V: Vector>(a: V, b: V) -> V {
+        let _ = b;
+        a
+    }
     /// `x`, then `y` into `a`.
     ///
     /// # Safety
@@ -336,6 +345,11 @@ impl<const MAX: bool> Reduce for Ext<MAX> {
     ) -> Option<[V; FLAGGED_COLUMN]> {
         // SAFETY: see above the `Add` impl.
         unsafe { V::ext_column_flagged::<MAX>(col, stride, rows, width) }
+    }
+    #[cfg_attr(not(globalpool_unoptimized), inline(always))]
+    unsafe fn plain_flagged<V: Vector>(a: V, b: V) -> V {
+        // SAFETY: see above the `Add` impl.
+        unsafe { V::ext_plain_flagged::<MAX>(a, b) }
     }
     #[cfg_attr(not(globalpool_unoptimized), inline(always))]
     unsafe fn step_pair<V: Vector>(a: V::Ext, x: V, y: V) -> V::Ext {
@@ -545,6 +559,31 @@ unsafe fn nchw_op<V: Vector, R: Reduce>(
     }
 }
 
+/// [`ext_row`] by [`Vector::ext_plain_flagged`]: the row's vectors stepped by the CPU's plain
+/// max / min, NaNs reported in the status register (the caller reads it before and after).
+///
+/// # Safety
+/// As for [`ext_row`]; the path has [`Vector::EXT_FLAGGED`].
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn ext_row_flagged<V: Vector, R: Reduce, const FULL: usize>(
+    a: *const f32,
+    s: usize,
+    part: usize,
+) -> V {
+    let lanes = V::LANES;
+    // SAFETY: vectors `0..=FULL` from `a` are the caller's.
+    unsafe {
+        let end = a.add(FULL * lanes);
+        let head = V::splice(V::load(a), V::load(a.add(lanes)), s);
+        let last = V::splice(V::load(end.sub(lanes)), V::load(end), s + part);
+        let mut acc = R::plain_flagged::<V>(head, last);
+        for t in 1..FULL {
+            acc = R::plain_flagged::<V>(acc, V::load(a.add(t * lanes)));
+        }
+        acc
+    }
+}
+
 /// NCHW rows of one block each (`len <= NCHW_BLOCK`; short rows, see `nchw_op`, iff `SHORT`,
 /// and then `FULL == len / LANES`), `LANES` rows at a time: [`stream_groups`] where it pays,
 /// else [`plain_groups`]. `streams`: max / min stream rows of 3 whole vectors and at most one
@@ -627,14 +666,14 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
             && fixed
             && len % lanes == 1
         {
-            fixed_groups::<V, R, SHORT, FULL, 1>(input, output, rows, len, avg, tail, s0)
+            fixed_groups::<V, R, SHORT, FULL, 1>(input, output, rows, len, avg, tail, s0, masked)
         } else if (const { V::STREAM_ROWS && SHORT && R::SUM && FULL == 12 }
             || const { V::STREAM_ROWS && SHORT && !R::SUM && FULL >= 3 } && streams)
             && fixed
             && len % lanes == 4
             && s0.is_multiple_of(4)
         {
-            fixed_groups::<V, R, SHORT, FULL, 4>(input, output, rows, len, avg, tail, s0)
+            fixed_groups::<V, R, SHORT, FULL, 4>(input, output, rows, len, avg, tail, s0, masked)
         } else if stream {
             let whole = rows / lanes * lanes;
             stream_groups::<V, R, FULL>(input, output, whole, len, avg);
@@ -681,6 +720,7 @@ unsafe fn fixed_groups<
     avg: bool,
     tail: V::Tail,
     s0: usize,
+    flagged: bool,
 ) -> usize {
     let lanes = V::LANES;
     let skip = (lanes - s0) % lanes / PART;
@@ -695,7 +735,7 @@ unsafe fn fixed_groups<
         if R::SUM {
             stream_sums::<V, FULL, PART>(i, o, groups, len, avg);
         } else {
-            stream_exts::<V, R, FULL, PART>(i, o, groups, len);
+            stream_exts::<V, R, FULL, PART>(i, o, groups, len, flagged);
         }
     }
     skip + groups * lanes
@@ -862,6 +902,7 @@ unsafe fn stream_exts<V: Vector, R: Reduce, const FULL: usize, const PART: usize
     output: *mut f32,
     groups: usize,
     len: usize,
+    flagged: bool,
 ) {
     let lanes = V::LANES;
     // SAFETY: (for this whole block) group `g`'s rows are `g * LANES..(g + 1) * LANES`, inside
@@ -871,6 +912,31 @@ unsafe fn stream_exts<V: Vector, R: Reduce, const FULL: usize, const PART: usize
     unsafe {
         for g in 0..groups {
             let p = input.add(g * lanes * len);
+            // On the paths of `Kernels::ext_masked` with a flagged max / min: the rows by the
+            // plain max / min between two reads of the invalid-operation flag, folded by the
+            // plain tree (exact without NaNs); kept unless the flag was or got set or a row's
+            // result is +-0 (whose sign the plain steps do not order).
+            if flagged && const { V::EXT_FLAGGED } && !V::invalid_flag() {
+                let mut folded = [V::splat(R::IDENTITY); MAX_LANES];
+                macro_rules! plain_rows {
+                    ($($j:literal)*) => {$(
+                        if $j < lanes
+                            && let Some(f) = folded.get_mut($j)
+                        {
+                            let a = p.add(($j * FULL + $j * PART / lanes) * lanes);
+                            *f = ext_row_flagged::<V, R, FULL>(a, $j * PART % lanes, PART);
+                        }
+                    )*};
+                }
+                plain_rows!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+                if !V::invalid_flag() {
+                    let v = fold_group::<V, R, true>(&folded);
+                    if !v.any_zero() {
+                        finish::<V, R>(v, V::splat(0.0), false, len).store(output.add(g * lanes));
+                        continue;
+                    }
+                }
+            }
             let mut folded = [V::splat(R::IDENTITY); MAX_LANES];
             let mut nan = false;
             macro_rules! rows {

@@ -328,6 +328,39 @@ pub(crate) unsafe trait Vector: Copy {
         let _ = (states, p, rounds);
         false
     }
+    /// Whether the floating-point status register's invalid-operation flag is set, read by an
+    /// `asm!` block: ordered with [`Vector::ext_plain_flagged`]'s blocks (neither is `pure`),
+    /// so a read before and a read after them bracket their NaN reports. The default says it is
+    /// set (paths without [`Vector::EXT_FLAGGED`] never step by the flag).
+    ///
+    /// # Safety
+    /// The path's CPU features.
+    #[inline(always)]
+    unsafe fn invalid_flag() -> bool {
+        true
+    }
+    /// `a` stepped by `b` with the CPU's plain max (`MAX`) / min in an `asm!` block that is not
+    /// `pure` (see [`Vector::invalid_flag`]): a NaN in either operand is reported in the
+    /// status register instead of ordered; `+0` and `-0` in either order give either. Only
+    /// for callers that read [`Vector::invalid_flag`] before and after, and check the result
+    /// for zeros. The default is [`Vector::ext_plain`] (never called: `EXT_FLAGGED` is false).
+    ///
+    /// # Safety
+    /// The path's CPU features.
+    #[inline(always)]
+    unsafe fn ext_plain_flagged<const MAX: bool>(a: Self, b: Self) -> Self {
+        // SAFETY: the trait's contract, passed on.
+        unsafe { Self::ext_plain::<MAX>(a, b) }
+    }
+    /// Whether a lane of `self` is `+0` or `-0` (the default: none; only paths with
+    /// [`Vector::EXT_FLAGGED`] are asked).
+    ///
+    /// # Safety
+    /// The path's CPU features.
+    #[inline(always)]
+    unsafe fn any_zero(self) -> bool {
+        false
+    }
     /// The max / min of a column of `width` channel vectors (14, 15 or 16, [`FLAGGED_COLUMN`]
     /// for any other value; the states after them are the identity) over `rows` rows of an
     /// NHWC image (vector `k` of row `r` at `col + r * stride + k * LANES`), stepped as

@@ -147,6 +147,44 @@ fn one_value_decides_in_long_rows() {
     }
 }
 
+/// Short NCHW rows (7x7 and 14x14 maps) in inputs in the caches, whose max / min on Intel CPUs
+/// with AVX-512 step each group of sixteen rows by the plain max / min between two reads of
+/// the invalid-operation flag (as in `one_value_decides_in_long_rows`): one value decides in
+/// a row of the first group, a middle one or the last, at positions across the row, with the
+/// input on a vector boundary and off it, each call in a thread of its own, with the flag
+/// clear and set.
+#[test]
+fn one_value_decides_in_short_rows() {
+    for (c, n) in [(400, 49), (100, 196)] {
+        for offset in [0, 4] {
+            let mut buf = values(5 + n as u64, offset + c * n, 0);
+            let input = &mut buf[offset..];
+            for ch in [0, 37, c - 1] {
+                for &(op, base, odd, check) in &FLAGGED_CASES {
+                    input[ch * n..(ch + 1) * n].fill(base);
+                    for pos in (0..n).step_by(n / 8).chain([n - 1]) {
+                        input[ch * n + pos] = odd;
+                        for p in paths() {
+                            for flag_set in [false, true] {
+                                let shape = Shape::new(1, c, n);
+                                let out = run_fresh(p, op, input, shape, Layout::Nchw, flag_set);
+                                assert!(
+                                    check(out[ch]),
+                                    "{:?} {op:?} {c}x{n}, offset {offset}, row {ch}, {odd:?} \
+                                     at {pos} (flag set: {flag_set}): got {:#x}",
+                                    p.isa(),
+                                    out[ch].to_bits()
+                                );
+                            }
+                        }
+                        input[ch * n + pos] = base;
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// NHWC inputs of whole columns of 256 channels in the caches, where the max / min of Intel
 /// CPUs with AVX-512 reduce each column by a loop that learns of NaNs from the sticky
 /// invalid-operation flag (as in `one_value_decides_in_long_rows`): one value decides in a

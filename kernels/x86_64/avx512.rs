@@ -323,6 +323,30 @@ unsafe impl Vector for __m512 {
         true
     }
     #[inline(always)]
+    unsafe fn invalid_flag() -> bool {
+        let mut csr = 0u32;
+        // SAFETY: writes only `csr`; reads the status register, never writes it; no stack
+        // use. Not `pure`: ordered with `ext_plain_flagged`'s blocks.
+        unsafe {
+            core::arch::asm!(
+                "stmxcsr dword ptr [{csr}]",
+                csr = in(reg) &raw mut csr,
+                options(nostack, preserves_flags),
+            );
+        }
+        csr & 1 != 0
+    }
+    #[inline(always)]
+    unsafe fn ext_plain_flagged<const MAX: bool>(a: Self, b: Self) -> Self {
+        // SAFETY: the caller's contract (AVX-512F).
+        unsafe { plain_flagged::<MAX>(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn any_zero(self) -> bool {
+        // SAFETY: the caller's contract (AVX-512F).
+        unsafe { any_zero(&[self]) }
+    }
+    #[inline(always)]
     unsafe fn ext_column_flagged<const MAX: bool>(
         col: *const f32,
         stride: usize,
@@ -425,6 +449,39 @@ fn any_zero(v: &[__m512]) -> bool {
         z |= _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(x, zero);
     }
     z != 0
+}
+
+/// `vmaxps` (`MAX`) / `vminps` of `a` and `b` in an `asm!` block that is not `pure`, so that it
+/// stays between the reads of the status register around it ([`Vector::invalid_flag`]).
+///
+/// # Safety
+/// AVX-512F.
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn plain_flagged<const MAX: bool>(a: __m512, b: __m512) -> __m512 {
+    let m;
+    macro_rules! plain {
+        ($op:literal) => {
+            // SAFETY: an AVX-512F instruction (the caller's contract) on registers: it reads no
+            // memory, writes none and leaves the rflags alone; it may set the status register's
+            // invalid-operation flag, which is what its callers read.
+            unsafe {
+                core::arch::asm!(
+                    concat!($op, " {m}, {a}, {b}"),
+                    m = lateout(zmm_reg) m,
+                    a = in(zmm_reg) a,
+                    b = in(zmm_reg) b,
+                    options(nomem, nostack, preserves_flags),
+                )
+            }
+        };
+    }
+    if MAX {
+        plain!("vmaxps");
+    } else {
+        plain!("vminps");
+    }
+    m
 }
 
 /// The states `init` stepped by `vmaxps` (`MAX`) or `vminps` with the first `width` vectors (4,
