@@ -1,17 +1,19 @@
-//! The C interface, from C: builds the static library (`--features capi`, profile `capi`),
-//! compiles `tests/c/check.c` against `include/globalpool.h` with the system C compiler, runs it,
-//! and compares its outputs bit for bit with the Rust API. `check.c` itself checks every status
-//! code of every function; `tests/c/check_int.c` checks the integer functions against plain C
-//! loops, and their status codes. The header is also compiled as C++ (the `extern "C"` guards).
+//! The C interface, from C: builds the static and the shared library (`--features capi`,
+//! profile `capi`), compiles `tests/c/check.c` against `include/globalpool.h` with the system C
+//! compiler, runs it, and compares its outputs bit for bit with the Rust API. `check.c` itself
+//! checks every status code of every function; `tests/c/check_int.c` (linked with the shared
+//! library) checks the integer functions against plain C loops, and their status codes. The
+//! header is also compiled as C++ (the `extern "C"` guards).
 //!
-//! x86-64 Linux only (the host: it needs `cc`; other targets run their suites emulated). Under an emulating
-//! runner (CI's qemu CPU-model runs) it is skipped: the C program would run natively anyway.
+//! x86-64 Linux only (the host: it needs `cc`; other targets run their suites emulated). Under
+//! an emulating runner (CI's qemu CPU-model runs) it is skipped: the C program would run
+//! natively anyway.
 
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
 mod common;
 
-use common::{LAYOUTS, OPS, bits, run, values};
+use common::{LAYOUTS, OPS, bits, emulated, run, values};
 use globalpool::{Layout, Pooler, Shape};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,19 +34,25 @@ fn sh(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn emulated() -> bool {
-    std::env::vars().any(|(k, _)| k.starts_with("CARGO_TARGET_") && k.ends_with("_RUNNER"))
-}
-
-/// Builds `libglobalpool.a` in its own target directory and returns its path.
-fn static_library(dir: &Path) -> PathBuf {
+/// Builds `libglobalpool.a` and `libglobalpool.so` (one `cargo rustc`, both crate types) and
+/// returns the directory that holds them. It builds them where `examples/c/Makefile` does, with
+/// the same command as `make -C examples/c CRATE_TYPES=staticlib,cdylib`, so that this make
+/// (CI runs it after `cargo test`) finds them up to date instead of building them again.
+fn c_libraries() -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // CARGO_TARGET_TMPDIR is `<target directory>/tmp`.
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the target directory")
+        .join("capi-example");
     sh(Command::new(cargo)
         .current_dir(ROOT)
-        .args(["rustc", "--lib", "--profile", "capi", "--features", "capi"])
-        .args(["--crate-type", "staticlib", "--target-dir"])
-        .arg(dir));
-    dir.join("capi").join("libglobalpool.a")
+        .args(["rustc", "--manifest-path"])
+        .arg(Path::new(ROOT).join("Cargo.toml"))
+        .args(["--lib", "--profile", "capi", "--features", "capi"])
+        .args(["--crate-type", "staticlib,cdylib", "--target-dir"])
+        .arg(&out));
+    out.join("capi")
 }
 
 /// The cases: shapes across the kernels' regimes, values with NaN, infinities, zeros and
@@ -80,7 +88,8 @@ fn c_program_matches_rust_api() {
     }
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("capi");
     std::fs::create_dir_all(&dir).unwrap();
-    let lib = static_library(&dir);
+    let libdir = c_libraries();
+    let lib = libdir.join("libglobalpool.a");
     let include = Path::new(ROOT).join("include");
 
     // C99, strict warnings, linked with nothing but the library.
@@ -101,7 +110,8 @@ fn c_program_matches_rust_api() {
         .arg("-o")
         .arg(&exe));
 
-    // The integer functions, checked by C code against plain C loops.
+    // The integer functions, checked by C code against plain C loops; linked with the shared
+    // library.
     let int_exe = dir.join("check_int");
     sh(Command::new("cc")
         .args([
@@ -115,7 +125,10 @@ fn c_program_matches_rust_api() {
         ])
         .arg(&include)
         .arg(Path::new(ROOT).join("tests/c/check_int.c"))
-        .arg(&lib)
+        .arg("-L")
+        .arg(&libdir)
+        .arg(format!("-Wl,-rpath,{}", libdir.display()))
+        .arg("-lglobalpool")
         .arg("-o")
         .arg(&int_exe));
     let report = sh(&mut Command::new(&int_exe));

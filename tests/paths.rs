@@ -120,7 +120,9 @@ fn every_path_matches_scalar_bitwise() {
     common::qc(150).quickcheck(check as fn(Case) -> TestResult);
 }
 
-/// Spatial sizes and channel counts around every vector width, tile width and block size.
+/// Spatial sizes and channel counts around every vector width, tile width and block size
+/// (under emulation every fourth pair: each size still with six channel counts and each channel
+/// count with eight sizes).
 #[test]
 fn edge_shapes_match_scalar_bitwise() {
     let spatials = [
@@ -131,8 +133,12 @@ fn edge_shapes_match_scalar_bitwise() {
         1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 16, 17, 23, 24, 31, 32, 33, 47, 48, 63, 64, 65, 80,
     ];
     let mut failures = Vec::new();
-    for &s in &spatials {
-        for &c in &channels {
+    let step = if common::emulated() { 4 } else { 1 };
+    for (i, &s) in spatials.iter().enumerate() {
+        for (j, &c) in channels.iter().enumerate() {
+            if (i + j) % step != 0 {
+                continue;
+            }
             for special in [0, 30] {
                 let shape = Shape::new(2, c, s);
                 let x = values((s * 131 + c) as u64 ^ special, 2 * c * s, special);

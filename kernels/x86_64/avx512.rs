@@ -575,6 +575,7 @@ unsafe fn flagged_column<const MAX: bool>(
 ///
 /// # Safety
 /// AVX-512F.
+#[cfg(not(miri))]
 #[target_feature(enable = "avx512f")]
 pub(super) unsafe fn flags_report_nans() -> bool {
     let nans = [f32::NAN; 16];

@@ -135,6 +135,13 @@ pub fn compare_all(input: &[f32], shape: Shape) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether the tests run under an emulating runner set in the environment
+/// (`CARGO_TARGET_<TRIPLE>_RUNNER`: CI's qemu-x86_64 runs on older CPU models), where the
+/// exhaustive sweeps take a sample instead: every path was already swept natively.
+pub fn emulated() -> bool {
+    std::env::vars().any(|(k, _)| k.starts_with("CARGO_TARGET_") && k.ends_with("_RUNNER"))
+}
+
 /// A `QuickCheck` running `default` cases, or `$QUICKCHECK_TESTS` when set (CI lowers it under
 /// emulation).
 pub fn qc(default: u64) -> quickcheck::QuickCheck {
