@@ -35,8 +35,9 @@ fn sh(cmd: &mut Command) -> String {
 }
 
 /// Builds `libglobalpool.a` and `libglobalpool.so` (one `cargo rustc`, both crate types) and
-/// returns the directory that holds them. It builds them where `examples/c/Makefile` does, with
-/// the same command as `make -C examples/c CRATE_TYPES=staticlib,cdylib`, so that this make
+/// returns the directory that holds them: `<target directory>/capi-example`, which is where
+/// `examples/c/Makefile` builds them when the target directory is the default `target/`. The
+/// command is the one `make -C examples/c CRATE_TYPES=staticlib,cdylib` runs, so that this make
 /// (CI runs it after `cargo test`) finds them up to date instead of building them again.
 fn c_libraries() -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
