@@ -16,6 +16,19 @@ fn main() {
     if opt_level() == "0" {
         println!("cargo::rustc-cfg=globalpool_unoptimized");
     }
+    // `globalpool_no_simd`: the target has none of the SIMD extensions `wide` uses (SSE2, NEON,
+    // simd128), so the portable path's vectors are arrays of eight floats (Cortex-M, RISC-V
+    // microcontrollers, wasm32 without simd128). Its NCHW kernel for each short row length is
+    // then a function of its own: inlined into one, thumbv6m's release build took 3.5 min in
+    // LLVM (half of it in the Arm constant-island pass over that one function).
+    println!("cargo::rustc-check-cfg=cfg(globalpool_no_simd)");
+    let features = std::env::var("CARGO_CFG_TARGET_FEATURE").unwrap_or_default();
+    if !features
+        .split(',')
+        .any(|f| matches!(f, "sse2" | "neon" | "simd128"))
+    {
+        println!("cargo::rustc-cfg=globalpool_no_simd");
+    }
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed=CARGO_ENCODED_RUSTFLAGS");
 }

@@ -591,7 +591,10 @@ unsafe fn ext_row_flagged<V: Vector, R: Reduce, const FULL: usize>(
 ///
 /// # Safety
 /// As for `nchw_op`; `tail` prepared for `len % LANES`.
-#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+// (On targets without SIMD, where only the portable path's arrays reach here, a function of
+// its own per row length: see `globalpool_no_simd` in build.rs.)
+#[cfg_attr(not(any(globalpool_unoptimized, globalpool_no_simd)), inline(always))]
+#[cfg_attr(all(globalpool_no_simd, not(globalpool_unoptimized)), inline(never))]
 #[allow(clippy::too_many_arguments)]
 unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize>(
     input: *const f32,
