@@ -669,14 +669,18 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
             && fixed
             && len % lanes == 1
         {
-            fixed_groups::<V, R, SHORT, FULL, 1>(input, output, rows, len, avg, tail, s0, masked)
+            fixed_groups::<V, R, SHORT, FULL, 1>(
+                input, output, rows, len, avg, tail, s0, masked, !streams,
+            )
         } else if (const { V::STREAM_ROWS && SHORT && R::SUM && FULL == 12 }
             || const { V::STREAM_ROWS && SHORT && !R::SUM && FULL >= 3 } && streams)
             && fixed
             && len % lanes == 4
             && s0.is_multiple_of(4)
         {
-            fixed_groups::<V, R, SHORT, FULL, 4>(input, output, rows, len, avg, tail, s0, masked)
+            fixed_groups::<V, R, SHORT, FULL, 4>(
+                input, output, rows, len, avg, tail, s0, masked, !streams,
+            )
         } else if stream {
             let whole = rows / lanes * lanes;
             stream_groups::<V, R, FULL>(input, output, whole, len, avg);
@@ -702,7 +706,8 @@ unsafe fn nchw_groups<V: Vector, R: Reduce, const SHORT: bool, const FULL: usize
 /// [`stream_sums`] (max / min: [`stream_exts`]) of rows of `FULL` whole vectors and `PART`
 /// values from the first row that starts on a vector boundary (the input starts `s0` values
 /// past one, `s0` a multiple of `PART`, so row `(LANES - s0) % LANES / PART` does); the rows
-/// before it, fewer than a group, go through `plain_groups`.
+/// before it, fewer than a group, go through `plain_groups`. `hints`: the sums ask for their
+/// lines ahead (`stream_sums`' `HINTS`).
 /// Returns the rows done (the rest, fewer than `LANES`, are the caller's).
 ///
 /// # Safety
@@ -724,6 +729,7 @@ unsafe fn fixed_groups<
     tail: V::Tail,
     s0: usize,
     flagged: bool,
+    hints: bool,
 ) -> usize {
     let lanes = V::LANES;
     let skip = (lanes - s0) % lanes / PART;
@@ -735,8 +741,10 @@ unsafe fn fixed_groups<
             plain_groups::<V, R, SHORT, FULL>(input, output, skip, len, avg, tail, false);
         }
         let (i, o) = (input.add(skip * len), output.add(skip));
-        if R::SUM {
-            stream_sums::<V, FULL, PART>(i, o, groups, len, avg);
+        if R::SUM && hints {
+            stream_sums::<V, FULL, PART, true>(i, o, groups, len, avg);
+        } else if R::SUM {
+            stream_sums::<V, FULL, PART, false>(i, o, groups, len, avg);
         } else {
             stream_exts::<V, R, FULL, PART>(i, o, groups, len, flagged);
         }
@@ -828,10 +836,17 @@ const STREAM_SUMS_FULL: usize = 6;
 /// boundary whatever the input's alignment. Longer rows keep to `stream_groups`, for the
 /// build's size: each `FULL` is its own copy of sixteen rows.)
 ///
+/// With `HINTS`, each row's lines are asked for ahead
+/// ([`prefetch_ahead`](super::prefetch_ahead)): on AVX-512 on an AMD Zen 5, 7x7 `avg`
+/// 1.02-1.05x, 14x14 1.09x. Not on the paths with `Kernels::ext_streams` (the Intel Xeon with
+/// AMX), where the hints, one load a line, cost more than they gave (A/B without them, three
+/// runs, 2026-12-06: 7x7 `sum` 1.03-1.06x, `avg` 0.96-1.04x, 1280 and 2048 rows; 14x14
+/// 1.05-1.1x; 1x64x14x14 1.25-1.4x; 8x1280x7x7 `avg`, from the L3 cache, 1.09x).
+///
 /// # Safety
 /// As for `nchw_op`, for `groups * LANES` rows; `input` aligned to `LANES` values.
 #[cfg_attr(not(globalpool_unoptimized), inline(always))]
-unsafe fn stream_sums<V: Vector, const FULL: usize, const PART: usize>(
+unsafe fn stream_sums<V: Vector, const FULL: usize, const PART: usize, const HINTS: bool>(
     input: *const f32,
     output: *mut f32,
     groups: usize,
@@ -856,10 +871,10 @@ unsafe fn stream_sums<V: Vector, const FULL: usize, const PART: usize>(
                 ($($j:literal)*) => {$(
                     if $j < lanes {
                         if let Some(f) = folded.get_mut($j) {
-                            // (With the lines ahead asked for: 7x7 `avg` 1.02-1.05x,
-                            // 14x14 1.09x on AVX-512 on an AMD Zen 5.)
                             let a = p.add(($j * FULL + $j * PART / lanes) * lanes);
-                            super::prefetch_ahead(a, super::row_lines::<f32>(FULL, lanes));
+                            if HINTS {
+                                super::prefetch_ahead(a, super::row_lines::<f32>(FULL, lanes));
+                            }
                             *f = stream_sum::<V, FULL>(
                                 a,
                                 all & !((1 << start($j)) - 1),
