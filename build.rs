@@ -20,7 +20,7 @@ fn main() {
     // simd128), so the portable path's vectors are arrays of eight floats (Cortex-M, RISC-V
     // microcontrollers, wasm32 without simd128). Its NCHW kernel for each short row length is
     // then a function of its own: inlined into one, thumbv6m's release build took 3.5 min in
-    // LLVM (half of it in the Arm constant-island pass over that one function).
+    // CI, most of it LLVM on that one function (half of that in the Arm constant-island pass).
     println!("cargo::rustc-check-cfg=cfg(globalpool_no_simd)");
     let features = std::env::var("CARGO_CFG_TARGET_FEATURE").unwrap_or_default();
     if !features

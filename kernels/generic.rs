@@ -841,7 +841,7 @@ const STREAM_SUMS_FULL: usize = 6;
 /// 1.02-1.05x, 14x14 1.09x. Not on the paths with `Kernels::ext_streams` (the Intel Xeon with
 /// AMX), where the hints, one load a line, cost more than they gave (A/B without them, three
 /// runs, 2026-12-06: 7x7 `sum` 1.03-1.06x, `avg` 0.96-1.04x, 1280 and 2048 rows; 14x14
-/// 1.05-1.1x; 1x64x14x14 1.25-1.4x; 8x1280x7x7 `avg`, from the L3 cache, 1.09x).
+/// 1.05-1.1x; 1x64x14x14 1.25-1.4x; in one run 8x1280x7x7 `avg`, from the L3 cache, 1.09x).
 ///
 /// # Safety
 /// As for `nchw_op`, for `groups * LANES` rows; `input` aligned to `LANES` values.
