@@ -573,9 +573,7 @@ unsafe fn ext_row_flagged<V: Vector, R: Reduce, const FULL: usize>(
     let lanes = V::LANES;
     // SAFETY: vectors `0..=FULL` from `a` are the caller's.
     unsafe {
-        let end = a.add(FULL * lanes);
-        let head = V::splice(V::load(a), V::load(a.add(lanes)), s);
-        let last = V::splice(V::load(end.sub(lanes)), V::load(end), s + part);
+        let (head, last) = row_ends::<V, FULL>(a, s, part);
         let mut acc = R::plain_flagged::<V>(head, last);
         for t in 1..FULL {
             acc = R::plain_flagged::<V>(acc, V::load(a.add(t * lanes)));
@@ -930,23 +928,32 @@ unsafe fn stream_exts<V: Vector, R: Reduce, const FULL: usize, const PART: usize
     unsafe {
         for g in 0..groups {
             let p = input.add(g * lanes * len);
+            // `$body` for each row `j < LANES` of the group, written out (so that the row's
+            // lanes are constants of the code), with `$f` its place in `$folded`, `$a` its
+            // first aligned vector and `$s` its first lane there.
+            macro_rules! each_row {
+                ($folded:ident, |$f:ident, $a:ident, $s:ident| $body:expr) => {
+                    each_row!(@rows $folded, $f, $a, $s, $body;
+                        0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+                };
+                (@rows $folded:ident, $f:ident, $a:ident, $s:ident, $body:expr; $($j:literal)*) => {$(
+                    if $j < lanes
+                        && let Some($f) = $folded.get_mut($j)
+                    {
+                        let $a = p.add(($j * FULL + $j * PART / lanes) * lanes);
+                        let $s = $j * PART % lanes;
+                        $body
+                    }
+                )*};
+            }
             // On the paths of `Kernels::ext_masked` with a flagged max / min: the rows by the
             // plain max / min between two reads of the invalid-operation flag, folded by the
             // plain tree (exact without NaNs); kept unless the flag was or got set or a row's
             // result is +-0 (whose sign the plain steps do not order).
             if flagged && const { V::EXT_FLAGGED } && !V::invalid_flag() {
                 let mut folded = [V::splat(R::IDENTITY); MAX_LANES];
-                macro_rules! plain_rows {
-                    ($($j:literal)*) => {$(
-                        if $j < lanes
-                            && let Some(f) = folded.get_mut($j)
-                        {
-                            let a = p.add(($j * FULL + $j * PART / lanes) * lanes);
-                            *f = ext_row_flagged::<V, R, FULL>(a, $j * PART % lanes, PART);
-                        }
-                    )*};
-                }
-                plain_rows!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+                each_row!(folded, |f, a, s| *f =
+                    ext_row_flagged::<V, R, FULL>(a, s, PART));
                 if !V::invalid_flag() {
                     let v = fold_group::<V, R, true>(&folded);
                     if !v.any_zero() {
@@ -957,19 +964,11 @@ unsafe fn stream_exts<V: Vector, R: Reduce, const FULL: usize, const PART: usize
             }
             let mut folded = [V::splat(R::IDENTITY); MAX_LANES];
             let mut nan = false;
-            macro_rules! rows {
-                ($($j:literal)*) => {$(
-                    if $j < lanes
-                        && let Some(f) = folded.get_mut($j)
-                    {
-                        let a = p.add(($j * FULL + $j * PART / lanes) * lanes);
-                        let (v, n) = ext_row::<V, R, FULL>(a, $j * PART % lanes, PART);
-                        *f = v;
-                        nan |= n;
-                    }
-                )*};
-            }
-            rows!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+            each_row!(folded, |f, a, s| {
+                let (v, n) = ext_row::<V, R, FULL>(a, s, PART);
+                *f = v;
+                nan |= n;
+            });
             let v = fold_group::<V, R, true>(&folded);
             // In a group where a row saw a NaN, the rows that hold one (found by a plain scan)
             // get a NaN (`finish` makes it the canonical one). (A flag per row instead, as in
@@ -1021,9 +1020,7 @@ unsafe fn ext_row<V: Vector, R: Reduce, const FULL: usize>(
     let lanes = V::LANES;
     // SAFETY: vectors `0..=FULL` from `a` are the caller's.
     unsafe {
-        let end = a.add(FULL * lanes);
-        let head = V::splice(V::load(a), V::load(a.add(lanes)), s);
-        let last = V::splice(V::load(end.sub(lanes)), V::load(end), s + part);
+        let (head, last) = row_ends::<V, FULL>(a, s, part);
         // The row's vectors: `head`, the whole ones, `last`, in pairs.
         let mut acc = if FULL >= 2 {
             R::start_pair(head, V::load(a.add(lanes)))
@@ -1047,6 +1044,25 @@ unsafe fn ext_row<V: Vector, R: Reduce, const FULL: usize>(
             };
         }
         R::value_split(acc)
+    }
+}
+
+/// The first and the last `LANES` values of a row of [`stream_exts`] ([`ext_row`]), each
+/// spliced from the two aligned vectors that hold them: from lane `s` of the vector at `a`, and
+/// up to lane `s + part - 1` of the vector `FULL` after it.
+///
+/// # Safety
+/// As for [`ext_row`].
+#[cfg_attr(not(globalpool_unoptimized), inline(always))]
+unsafe fn row_ends<V: Vector, const FULL: usize>(a: *const f32, s: usize, part: usize) -> (V, V) {
+    let lanes = V::LANES;
+    // SAFETY: vectors `0..=FULL` from `a` are the caller's.
+    unsafe {
+        let end = a.add(FULL * lanes);
+        (
+            V::splice(V::load(a), V::load(a.add(lanes)), s),
+            V::splice(V::load(end.sub(lanes)), V::load(end), s + part),
+        )
     }
 }
 
