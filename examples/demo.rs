@@ -9,7 +9,10 @@ use globalpool::{
 
 fn main() -> Result<(), globalpool::Error> {
     let detected = Pooler::detect();
-    println!("globalpool: detected path = {}", detected.isa());
+    println!(
+        "globalpool: detected path = {} ({detected:?})",
+        detected.isa()
+    );
     let available: Vec<&str> = Isa::ALL
         .iter()
         .filter(|&&isa| Pooler::with_isa(isa).is_some())

@@ -21,6 +21,7 @@ macro_rules! entry_points {
                 ext_streams: false,
                 ext_masked: false,
                 word_pairs: false,
+                tuning: "default",
             };
 
         entry_points!(@int INT_KERNELS, false, [$vi8, $vu8, $vi16], $why $(, $feature)?);
@@ -180,6 +181,10 @@ pub struct Kernels {
     /// rows at a time in the pair layout (`IntVector::wsum_pair_add`): the same sums, chosen
     /// per CPU (see `x86_64::for_isa`).
     word_pairs: bool,
+    /// The name of these choices (`nhwc_pages` to `word_pairs`), as `Pooler`'s `Debug` shows
+    /// them: `"default"`, or the x86-64 AVX-512 path's `"columns"` and `"intel"` (see
+    /// `x86_64::for_isa`).
+    tuning: &'static str,
 }
 
 /// The integer kernels of one path, kept apart from [`Kernels`] so that a program (a firmware)
@@ -196,6 +201,11 @@ impl Kernels {
     /// The path these kernels belong to.
     pub(crate) fn isa(&self) -> Isa {
         self.isa
+    }
+
+    /// The name of this table's CPU-specific choices (its `tuning` field).
+    pub(crate) fn tuning(&self) -> &'static str {
+        self.tuning
     }
 
     /// Runs one f32 reduction.
@@ -255,6 +265,7 @@ static SCALAR: Kernels = Kernels {
     ext_streams: false,
     ext_masked: false,
     word_pairs: false,
+    tuning: "default",
 };
 
 /// The reference path's integer kernels.

@@ -11,6 +11,11 @@ use crate::{Error, Isa, Layout, Shape};
 /// A `Pooler` only exists for a path the running CPU supports, so it can be copied around and
 /// used from any thread without further checks. Every path gives bit-identical results.
 ///
+/// Its `Debug` output names the path and the CPU-specific choices its kernels make on this
+/// CPU (`tuning`: `"default"`, or on x86-64 AVX-512 `"intel"` or `"columns"`, see "How it is
+/// built" in the README), for example `Pooler { isa: Avx512, tuning: "intel" }`: the same
+/// results either way, only the speed differs.
+///
 /// ```
 /// use globalpool::{Layout, Pooler, Shape};
 ///
@@ -29,7 +34,10 @@ pub struct Pooler {
 
 impl core::fmt::Debug for Pooler {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Pooler").field("isa", &self.isa()).finish()
+        f.debug_struct("Pooler")
+            .field("isa", &self.isa())
+            .field("tuning", &self.kernels.tuning())
+            .finish()
     }
 }
 

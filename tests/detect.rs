@@ -51,6 +51,57 @@ fn detect_picks_the_best_x86_path() {
     assert!(Pooler::with_isa(Isa::Simd128).is_none());
 }
 
+/// `Debug` names the path and its kernels' CPU-specific choices (`tuning`): `"default"` on
+/// every path but x86-64 AVX-512, whose three tables go by vendor (see `x86_64::for_isa`).
+#[test]
+fn debug_names_the_path_and_its_tuning() {
+    for &isa in Isa::ALL {
+        let Some(p) = Pooler::with_isa(isa) else {
+            continue;
+        };
+        let text = format!("{p:?}");
+        println!("{text}");
+        let tuning = text
+            .strip_prefix(&format!("Pooler {{ isa: {isa:?}, tuning: \""))
+            .and_then(|t| t.strip_suffix("\" }"))
+            .unwrap_or_else(|| panic!("unexpected Debug output: {text}"));
+        let expected: &[&str] = if isa == Isa::Avx512 {
+            avx512_tunings()
+        } else {
+            &["default"]
+        };
+        assert!(
+            expected.contains(&tuning),
+            "{text}: expected one of {expected:?}"
+        );
+    }
+}
+
+/// The AVX-512 tables this CPU's vendor may get: an Intel CPU `"intel"`, or `"columns"` if it
+/// does not report NaN operands in the status register (an emulator); AMD's Zen 4 (family 19h)
+/// `"columns"`; any other `"default"`.
+#[cfg(target_arch = "x86_64")]
+fn avx512_tunings() -> &'static [&'static str] {
+    use std::arch::x86_64::__cpuid;
+    let (leaf0, leaf1) = (__cpuid(0), __cpuid(1));
+    let vendor: Vec<u8> = [leaf0.ebx, leaf0.edx, leaf0.ecx]
+        .iter()
+        .flat_map(|r| r.to_le_bytes())
+        .collect();
+    let family = (leaf1.eax >> 8) & 0xF;
+    let zen4 = family == 0xF && (leaf1.eax >> 20) & 0xFF == 0x0A;
+    match &vendor[..] {
+        b"GenuineIntel" => &["intel", "columns"],
+        b"AuthenticAMD" if zen4 => &["columns"],
+        _ => &["default"],
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn avx512_tunings() -> &'static [&'static str] {
+    &[]
+}
+
 #[cfg(target_arch = "aarch64")]
 #[test]
 fn detect_picks_neon_on_aarch64() {

@@ -27,6 +27,7 @@ pub(in crate::kernels) static KERNELS_COLUMNS: crate::kernels::Kernels = crate::
     ext_streams: false,
     ext_masked: false,
     word_pairs: false,
+    tuning: "columns",
 };
 
 /// The same kernels for Intel CPUs: NHWC rows of whole pages down columns, as
@@ -43,6 +44,7 @@ pub(in crate::kernels) static KERNELS_INTEL: crate::kernels::Kernels = crate::ke
     ext_streams: true,
     ext_masked: true,
     word_pairs: true,
+    tuning: "intel",
 };
 
 /// The integer kernels for CPUs with AVX-512 VNNI as well (Ice Lake, Sapphire Rapids, Zen 4 and
