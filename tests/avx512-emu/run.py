@@ -54,6 +54,8 @@ DEFAULT_CHUNK = 100
 REPORT_MAGIC = int.from_bytes(b"GPEMU\0v1", "little")
 REPORT_FIELDS = """
     magic n_fields status cases_run calls values_compared input_values mismatches detected_isa
+    detected_debug0 detected_debug1 detected_debug2 detected_debug3 detected_debug4
+    detected_debug5 detected_debug6 detected_debug7
     error_check_failed first_case first_case_seed first_batch first_channels first_spatial
     first_offset first_special_ppm first_value_mode first_layout first_op first_kind
     first_index first_avx512_bits first_scalar_bits first_bad_values first_guard_offset
@@ -488,8 +490,10 @@ def main() -> int:
     detected = ISA_NAMES[r["detected_isa"]] if r["detected_isa"] < len(ISA_NAMES) else "?"
     totals["calls"] += r["calls"]
     totals["mismatches"] += r["mismatches"]
-    print(f"  api checks: detect() -> {detected}; {r['calls']} calls on invalid/empty input: "
-          f"{status_text(r['status'])}", flush=True)
+    debug = b"".join(r[f"detected_debug{i}"].to_bytes(8, "little") for i in range(8))
+    debug = debug.rstrip(b"\0").decode("utf-8", "replace")
+    print(f"  api checks: detect() -> {detected} ({debug}); {r['calls']} calls on invalid/empty "
+          f"input: {status_text(r['status'])}", flush=True)
     if r["status"] & 1:
         print("FAIL: the AVX-512 path is not available inside the emulator", file=sys.stderr)
         return 1

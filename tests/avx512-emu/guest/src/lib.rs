@@ -17,6 +17,7 @@
 #![no_std]
 
 use core::cell::UnsafeCell;
+use core::fmt::Write;
 use core::hint::black_box;
 
 use globalpool::{Error, Isa, Layout, Pooler, Shape};
@@ -91,8 +92,12 @@ pub const MAX_OFFSET: usize = 16;
 /// The largest batch and channel counts of a case.
 pub const MAX_BATCH: usize = 3;
 pub const MAX_CHANNELS: usize = 300;
+/// The channel counts of whole 4 KiB pages per NHWC row that some cases take instead (batch 1),
+/// which the AVX-512 tables read differently (`nhwc_pages` in the crate's `Kernels`).
+pub const PAGE_CHANNELS: [usize; 2] = [1024, 2048];
 /// The largest output of a case, in floats.
-pub const MAX_OUTPUT: usize = MAX_BATCH * MAX_CHANNELS;
+pub const MAX_OUTPUT: usize = 2048;
+const _: () = assert!(MAX_OUTPUT >= MAX_BATCH * MAX_CHANNELS && MAX_OUTPUT >= PAGE_CHANNELS[1]);
 /// Floats around each output slice that must not be written (out-of-bounds store detection).
 pub const GUARD: usize = 32;
 
@@ -173,6 +178,8 @@ pub struct Report {
     pub mismatches: u64,
     /// `Pooler::detect().isa()` as an index into `Isa::ALL` (`u64::MAX` if not found).
     pub detected_isa: u64,
+    /// `Pooler::detect()`'s `Debug` text (path and tuning), UTF-8, zero-padded, cut at 64 bytes.
+    pub detected_debug: [u64; 8],
     /// Index (from 1) of the first error-case check that failed, 0 if none.
     pub error_check_failed: u64,
     /// The first failed comparison of a random case (all zero if none):
@@ -365,6 +372,13 @@ fn generate(seed: u64, index: u64, input: &mut [f32; MAX_INPUT + MAX_OFFSET]) ->
     if channels > max_channels {
         channels = rng.range(1, max_channels as u64) as usize;
     }
+    // One case in 32: one image of whole pages per NHWC row, as many positions as fit.
+    let (batch, channels, spatial) = if rng.below(32) == 0 {
+        let c = rng.pick(&PAGE_CHANNELS);
+        (1, c, rng.range(1, (MAX_INPUT / c) as u64) as usize)
+    } else {
+        (batch, channels, spatial)
+    };
     let offset = rng.below(MAX_OFFSET as u64) as usize;
 
     // Value parameters.
@@ -700,12 +714,43 @@ fn check_error_cases(report: &mut Report, bufs: &mut Buffers) -> u64 {
 // Exported entry points
 // ---------------------------------------------------------------------------------------------
 
+/// A `core::fmt::Write` sink into 64 bytes, cutting off what does not fit.
+struct Text {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl core::fmt::Write for Text {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for &b in s.as_bytes() {
+            if let Some(slot) = self.bytes.get_mut(self.len) {
+                *slot = b;
+                self.len += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Resets the report, then checks that the AVX-512 path is there and is what
 /// `Pooler::detect()` picks. Returns false if the AVX-512 path is missing (nothing else can run).
 fn begin(report: &mut Report) -> bool {
     *report = Report::EMPTY;
     // The emulated CPU reports AVX-512F and the host enables its state in XCR0, so the crate's
     // own detection must find it.
+    let mut text = Text {
+        bytes: [0; 64],
+        len: 0,
+    };
+    // (A write past the buffer is cut off, not an error: see `Text`.)
+    let _ = write!(text, "{:?}", Pooler::detect());
+    for (field, bytes) in report
+        .detected_debug
+        .iter_mut()
+        .zip(text.bytes.chunks_exact(8))
+    {
+        *field = u64::from_le_bytes(bytes.try_into().unwrap_or_default());
+    }
     let detected = Pooler::detect().isa();
     report.detected_isa = Isa::ALL
         .iter()
