@@ -736,8 +736,7 @@ impl core::fmt::Write for Text {
 /// `Pooler::detect()` picks. Returns false if the AVX-512 path is missing (nothing else can run).
 fn begin(report: &mut Report) -> bool {
     *report = Report::EMPTY;
-    // The emulated CPU reports AVX-512F and the host enables its state in XCR0, so the crate's
-    // own detection must find it.
+    // The detected pooler's `Debug` text (its path and kernel table), for run.py to print.
     let mut text = Text {
         bytes: [0; 64],
         len: 0,
@@ -751,6 +750,8 @@ fn begin(report: &mut Report) -> bool {
     {
         *field = u64::from_le_bytes(bytes.try_into().unwrap_or_default());
     }
+    // The emulated CPU reports AVX-512F and the host enables its state in XCR0, so the crate's
+    // own detection must find it.
     let detected = Pooler::detect().isa();
     report.detected_isa = Isa::ALL
         .iter()
