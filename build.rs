@@ -5,8 +5,8 @@ fn main() {
     // tests reach the AVX-512 integer kernels without it on a CPU that has it (see `.ci/run`).
     println!("cargo::rustc-check-cfg=cfg(globalpool_no_vnni)");
     // `--cfg globalpool_flip_pages`: run-time detection inverts its choice between the two
-    // AVX-512 tables (f32 NHWC rows of whole pages by pages or down columns), so that the tests
-    // reach the one this CPU would not get (see `.ci/run`).
+    // AVX-512 tables (f32 NHWC rows of whole pages by pages or down columns) and gives AVX2 its
+    // default table, so that the tests reach the ones this CPU would not get (see `.ci/run`).
     println!("cargo::rustc-check-cfg=cfg(globalpool_flip_pages)");
     // `globalpool_unoptimized`: this build is at opt-level 0 (a dev profile). The kernels'
     // algorithm functions are then ordinary calls instead of `#[inline(always)]`: unoptimized

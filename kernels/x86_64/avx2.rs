@@ -3,7 +3,7 @@
 use core::arch::x86_64::*;
 
 use crate::Isa;
-use crate::kernels::vector::Vector;
+use crate::kernels::vector::{FLAGGED_COLUMN, Vector};
 
 entry_points!(
     Isa::Avx2,
@@ -14,6 +14,22 @@ entry_points!(
 );
 
 /// `-1` in the first `n` lanes of the 8 read from `MASKS[8 - n..]`.
+/// The same kernels for CPUs whose `vmaxps` / `vminps` report NaN operands in the status
+/// register ([`flags_report_nans`]): f32 max / min of long NCHW rows and of cached NHWC
+/// columns step by those instructions alone and check the invalid-operation flag
+/// (`Kernels::ext_masked`; see `x86_64::for_isa`). Only the choices differ, not the code, so
+/// not the results.
+pub(in crate::kernels) static KERNELS_FLAGGED: crate::kernels::Kernels = crate::kernels::Kernels {
+    isa: Isa::Avx2,
+    f32_nchw: nchw,
+    f32_nhwc: nhwc,
+    nhwc_pages: true,
+    ext_streams: false,
+    ext_masked: true,
+    word_pairs: false,
+    tuning: "flagged",
+};
+
 static MASKS: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
 
 /// Lane mask of the first `n` lanes, `0 < n < 8`.
@@ -164,4 +180,244 @@ unsafe impl Vector for __m256 {
         // After the three levels, lanes hold vectors [0 2 4 6 1 3 5 7].
         _mm256_permutevar8x32_ps(self, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7))
     }
+    // Max / min by `vmaxps` / `vminps` alone between two reads of the invalid-operation flag,
+    // as on AVX-512 (see `avx512::flagged_column`), on the CPUs of `KERNELS_FLAGGED`: one
+    // operation a vector instead of the three of a step (a max, an AND and a compare, two of
+    // them on the same two pipes of an AMD Zen 3).
+    const EXT_FLAGGED: bool = true;
+    #[inline(always)]
+    unsafe fn ext_rounds_flagged<const MAX: bool>(
+        states: &mut [Self::Ext],
+        p: *const f32,
+        rounds: usize,
+    ) -> bool {
+        let [a, b, c, d, ..] = states else {
+            return false;
+        };
+        if rounds == 0 {
+            return true;
+        }
+        // SAFETY: the caller's contract (the rounds readable, AVX2).
+        unsafe {
+            let mut init = [a.0; FLAGGED_COLUMN];
+            (init[1], init[2], init[3]) = (b.0, c.0, d.0);
+            let (m, nan) = flagged_column::<MAX>(init, p, 128, rounds, 4);
+            if nan || any_zero(&m[..4]) {
+                return false;
+            }
+            let [ma, mb, mc, md, ..] = m;
+            (a.0, b.0, c.0, d.0) = (ma, mb, mc, md);
+        }
+        true
+    }
+    #[inline(always)]
+    unsafe fn invalid_flag() -> bool {
+        let mut csr = 0u32;
+        // SAFETY: writes only `csr`; reads the status register, never writes it; no stack
+        // use. Not `pure`: ordered with `ext_plain_flagged`'s blocks.
+        unsafe {
+            core::arch::asm!(
+                "stmxcsr dword ptr [{csr}]",
+                csr = in(reg) &raw mut csr,
+                options(nostack, preserves_flags),
+            );
+        }
+        csr & 1 != 0
+    }
+    #[inline(always)]
+    unsafe fn ext_plain_flagged<const MAX: bool>(a: Self, b: Self) -> Self {
+        // SAFETY: the caller's contract (AVX2).
+        unsafe { plain_flagged::<MAX>(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn any_zero(self) -> bool {
+        // SAFETY: the caller's contract (AVX2).
+        unsafe { any_zero(&[self]) }
+    }
+    #[inline(always)]
+    unsafe fn ext_column_flagged<const MAX: bool>(
+        col: *const f32,
+        stride: usize,
+        rows: usize,
+        width: usize,
+    ) -> Option<[Self; FLAGGED_COLUMN]> {
+        // SAFETY: the caller's contract (the column readable, `rows > 0`, AVX2).
+        unsafe {
+            let id = _mm256_set1_ps(if MAX {
+                f32::NEG_INFINITY
+            } else {
+                f32::INFINITY
+            });
+            let (m, nan) = flagged_column::<MAX>(
+                [id; FLAGGED_COLUMN],
+                col,
+                stride * size_of::<f32>(),
+                rows,
+                width,
+            );
+            (!nan && !any_zero(&m)).then_some(m)
+        }
+    }
+}
+
+/// Whether a lane of `v` is `±0`, whose sign `vmaxps` / `vminps` do not order (any other value
+/// has one encoding, so it is the same whichever operand it came from).
+#[target_feature(enable = "avx2")]
+#[inline]
+fn any_zero(v: &[__m256]) -> bool {
+    let zero = _mm256_setzero_ps();
+    let mut z = 0;
+    for &x in v {
+        z |= _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_EQ_OQ>(x, zero));
+    }
+    z != 0
+}
+
+/// `vmaxps` (`MAX`) / `vminps` of `a` and `b` in an `asm!` block that is not `pure`, so that it
+/// stays between the reads of the status register around it ([`Vector::invalid_flag`]).
+///
+/// # Safety
+/// AVX2.
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn plain_flagged<const MAX: bool>(a: __m256, b: __m256) -> __m256 {
+    let m;
+    macro_rules! plain {
+        ($op:literal) => {
+            // SAFETY: an AVX instruction (the caller's contract) on registers: it reads no
+            // memory, writes none and leaves the rflags alone; it may set the status register's
+            // invalid-operation flag, which is what its callers read.
+            unsafe {
+                core::arch::asm!(
+                    concat!($op, " {m}, {a}, {b}"),
+                    m = lateout(ymm_reg) m,
+                    a = in(ymm_reg) a,
+                    b = in(ymm_reg) b,
+                    options(nomem, nostack, preserves_flags),
+                )
+            }
+        };
+    }
+    if MAX {
+        plain!("vmaxps");
+    } else {
+        plain!("vminps");
+    }
+    m
+}
+
+/// `avx512::flagged_column` on 256-bit registers: the states `init` stepped by `vmaxps`
+/// (`MAX`) or `vminps` with the first `width` vectors (4, 14, 15 or 16; [`FLAGGED_COLUMN`] for
+/// any other value) at `col + r * stride_bytes` for the rows `r < rows` (`rows > 0`; the other
+/// states are returned as given), and whether the status register's invalid-operation flag is
+/// set after them (the loop skipped, and `true` returned, if it already is: see there).
+///
+/// # Safety
+/// AVX2; `col + r * stride_bytes + [0, 32 * width)` bytes readable for every `r < rows`,
+/// `rows > 0`.
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn flagged_column<const MAX: bool>(
+    init: [__m256; FLAGGED_COLUMN],
+    col: *const f32,
+    stride_bytes: usize,
+    rows: usize,
+    width: usize,
+) -> ([__m256; FLAGGED_COLUMN], bool) {
+    let mut s = init;
+    let mut csr = 0u32;
+    // The loop for the states named, each with its vector's byte offset in a row.
+    macro_rules! flagged {
+        ($op:literal, $($s:ident $off:literal)*) => {{
+            let [$($s,)* ..] = &mut s;
+            // SAFETY: reads `rows` rows of `32 * width` bytes, `stride_bytes` apart, from `col`
+            // (the caller's contract) and writes only `csr`; reads the status register, never
+            // writes it; changes the rflags (not preserved); no stack use.
+            unsafe {
+                core::arch::asm!(
+                    "stmxcsr dword ptr [{csr}]",
+                    "test byte ptr [{csr}], 1",
+                    "jnz 4f",
+                    "3:",
+                    $(concat!(
+                        $op, " {", stringify!($s), "}, {", stringify!($s),
+                        "}, ymmword ptr [{p} + ", stringify!($off), "]"
+                    ),)*
+                    "add {p}, {stride}",
+                    "dec {n}",
+                    "jnz 3b",
+                    "stmxcsr dword ptr [{csr}]",
+                    "4:",
+                    csr = in(reg) &raw mut csr,
+                    p = inout(reg) col => _,
+                    n = inout(reg) rows => _,
+                    stride = in(reg) stride_bytes,
+                    $($s = inout(ymm_reg) *$s,)*
+                    options(nostack),
+                );
+            }
+        }};
+    }
+    macro_rules! widths {
+        ($op:literal) => {
+            match width {
+                4 => flagged!($op, s0 0 s1 32 s2 64 s3 96),
+                14 => flagged!($op, s0 0 s1 32 s2 64 s3 96 s4 128 s5 160 s6 192 s7 224 s8 256 s9 288 s10 320 s11 352 s12 384 s13 416),
+                15 => flagged!($op, s0 0 s1 32 s2 64 s3 96 s4 128 s5 160 s6 192 s7 224 s8 256 s9 288 s10 320 s11 352 s12 384 s13 416 s14 448),
+                _ => flagged!($op, s0 0 s1 32 s2 64 s3 96 s4 128 s5 160 s6 192 s7 224 s8 256 s9 288 s10 320 s11 352 s12 384 s13 416 s14 448 s15 480),
+            }
+        };
+    }
+    if MAX {
+        widths!("vmaxps");
+    } else {
+        widths!("vminps");
+    }
+    (s, csr & 1 != 0)
+}
+
+/// Whether this CPU's `vmaxps` and `vminps` (VEX, 256 bits, a memory operand: the form
+/// [`flagged_column`] runs) report a quiet NaN operand in the status register's
+/// invalid-operation flag, as `avx512::flags_report_nans` checks for the AVX-512 form (the
+/// register left as found; `false`, nothing written, unless it has invalid operations masked).
+///
+/// # Safety
+/// AVX2.
+#[cfg(not(miri))]
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn flags_report_nans() -> bool {
+    let nans = [f32::NAN; 8];
+    let one = _mm256_set1_ps(1.0);
+    // Found, with the flag cleared, after `vmaxps`, after `vminps`.
+    let mut csr = [0u32; 4];
+    // SAFETY: reads the 32 bytes of `nans` and writes only `csr`; writes the status register
+    // with its own value but the invalid-operation flag, and at the end with its value as
+    // found (status flags only, control bits unchanged); changes the rflags (not preserved);
+    // no stack use.
+    unsafe {
+        core::arch::asm!(
+            "stmxcsr dword ptr [{csr}]",
+            "mov {t:e}, dword ptr [{csr}]",
+            "test {t:e}, 0x80",
+            "jz 2f",
+            "and {t:e}, -2",
+            "mov dword ptr [{csr} + 4], {t:e}",
+            "ldmxcsr dword ptr [{csr} + 4]",
+            "vmaxps {x}, {one}, ymmword ptr [{nans}]",
+            "stmxcsr dword ptr [{csr} + 8]",
+            "ldmxcsr dword ptr [{csr} + 4]",
+            "vminps {x}, {one}, ymmword ptr [{nans}]",
+            "stmxcsr dword ptr [{csr} + 12]",
+            "ldmxcsr dword ptr [{csr}]",
+            "2:",
+            csr = in(reg) csr.as_mut_ptr(),
+            nans = in(reg) nans.as_ptr(),
+            t = out(reg) _,
+            x = out(ymm_reg) _,
+            one = in(ymm_reg) one,
+            options(nostack),
+        );
+    }
+    let [_, _, max, min] = csr;
+    max & min & 1 != 0
 }
