@@ -216,7 +216,7 @@ impl NarrowDivider {
 /// 2^(15 + c) < n <= 2^c = 2^((15 + c) - 15)`, which makes `floor(x mul / 2^(15 + c)) =
 /// floor(x / n)` for every `x < 2^15` (Granlund and Montgomery, 1994, theorem 4.2); that is
 /// the high half of `x mul` shifted right by `c - 1`. (`n = 1` would need a shift of `-1`.) The
-/// crate's unit tests check it for every `n` and `x`.
+/// crate's unit test (`cargo test --lib`) checks it for every `n` and `x`.
 #[derive(Clone, Copy, Debug)]
 // Read by the AVX-512 VNNI loop only.
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
